@@ -1,0 +1,302 @@
+"""What stations do to their own record: connect, boot, report status, leave.
+
+Called by the OCPP edge (inside its group-commit transaction) and by periodic
+jobs; version-neutral: the edge maps each OCPP version's payloads to these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.chargepoints.models import ChargePoint, Connector, Evse, StatusChange
+from apps.events.publisher import publish_event
+from apps.organizations.models import Organization
+from apps.organizations.secrets import hash_secret
+
+STATION_LEVEL = 0
+
+
+@dataclass(frozen=True)
+class StationCredentials:
+    """What the handshake needs to admit a station."""
+
+    id: str
+    organization_id: int
+    organization_slug: str
+    security_profile: int
+    password_hash: str
+    registration_status: str
+
+
+@dataclass(frozen=True)
+class BootInfo:
+    vendor: str
+    model: str
+    serial_number: str = ""
+    firmware_version: str = ""
+    iccid: str = ""
+    imsi: str = ""
+    meter_type: str = ""
+    meter_serial_number: str = ""
+
+
+@dataclass(frozen=True)
+class BootResult:
+    status: str
+    interval: int
+
+
+def _credentials(station: ChargePoint) -> StationCredentials:
+    return StationCredentials(
+        id=station.id,
+        organization_id=station.organization_id,
+        organization_slug=station.organization.slug,
+        security_profile=station.security_profile,
+        password_hash=station.password_hash,
+        registration_status=station.registration_status,
+    )
+
+
+def station_credentials(*, charge_point_id: str) -> StationCredentials | None:
+    station = (
+        ChargePoint.objects.select_related("organization")
+        .filter(pk=charge_point_id)
+        .first()
+    )
+    return _credentials(station) if station else None
+
+
+def station_auto_register(
+    *, charge_point_id: str, organization_slug: str, password: str | None
+) -> StationCredentials | None:
+    """Create an unknown station as Pending, if its organization allows it.
+
+    The password it presents on this first connect becomes its password, so
+    later connects must present the same (trust on first use); an operator
+    accepts the station before it may charge.
+    """
+    if not password:
+        return None
+    organization = Organization.objects.filter(
+        slug=organization_slug, auto_register_stations=True
+    ).first()
+    if organization is None:
+        return None
+    station, _ = ChargePoint.objects.get_or_create(
+        pk=charge_point_id,
+        defaults={
+            "organization": organization,
+            "registration_status": ChargePoint.RegistrationStatus.PENDING,
+            "security_profile": ChargePoint.SecurityProfile.BASIC,
+            "password_hash": hash_secret(password),
+            "description": "Registered automatically on first connect",
+        },
+    )
+    station.organization = organization
+    return _credentials(station)
+
+
+def station_connected(
+    *,
+    charge_point_id: str,
+    ocpp_version: str,
+    node_name: str,
+    channel_name: str,
+    remote_address: str,
+) -> str:
+    """Record the new connection; returns the channel it replaced ('' if none)."""
+    station = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
+    previous = station.channel_name if station.is_online else ""
+    now = timezone.now()
+    ChargePoint.objects.filter(pk=charge_point_id).update(
+        is_online=True,
+        ocpp_version=ocpp_version,
+        node_name=node_name,
+        channel_name=channel_name,
+        remote_address=remote_address[:64],
+        connected_at=now,
+        last_seen_at=now,
+    )
+    publish_event(
+        "charge_point.connected",
+        organization_id=station.organization_id,
+        data={
+            "charge_point": charge_point_id,
+            "ocpp_version": ocpp_version,
+            "node": node_name,
+        },
+    )
+    return previous if previous != channel_name else ""
+
+
+def station_disconnected(*, charge_point_id: str, channel_name: str) -> bool:
+    """Mark offline, unless a newer connection already holds the station."""
+    station = ChargePoint.objects.filter(
+        pk=charge_point_id, channel_name=channel_name
+    ).first()
+    if station is None:
+        return False
+    ChargePoint.objects.filter(pk=charge_point_id, channel_name=channel_name).update(
+        is_online=False, channel_name="", disconnected_at=timezone.now()
+    )
+    publish_event(
+        "charge_point.disconnected",
+        organization_id=station.organization_id,
+        data={"charge_point": charge_point_id, "reason": "connection closed"},
+    )
+    return True
+
+
+def station_boot(
+    *, charge_point_id: str, ocpp_version: str, info: BootInfo
+) -> BootResult:
+    """Store what the station says it is; answer with its registration status."""
+    station = ChargePoint.objects.select_related("organization").get(pk=charge_point_id)
+    fields = {
+        "vendor": info.vendor,
+        "model": info.model,
+        "serial_number": info.serial_number,
+        "firmware_version": info.firmware_version,
+        "iccid": info.iccid,
+        "imsi": info.imsi,
+        "meter_type": info.meter_type,
+        "meter_serial_number": info.meter_serial_number,
+    }
+    ChargePoint.objects.filter(pk=charge_point_id).update(
+        ocpp_version=ocpp_version, last_boot_at=timezone.now(), **fields
+    )
+    status = station.registration_status
+    if status == ChargePoint.RegistrationStatus.ACCEPTED:
+        interval = station.effective_heartbeat_interval()
+    else:
+        # Pending/Rejected: the interval is when to retry the boot (1.6 §4.2).
+        interval = settings.OCPP_PENDING_RETRY_INTERVAL
+    return BootResult(status=status, interval=interval)
+
+
+def status_report(
+    *,
+    charge_point_id: str,
+    evse_id: int,
+    connector_id: int,
+    status: str,
+    occurred_at: datetime,
+    error_code: str = "",
+    info: str = "",
+    vendor_id: str = "",
+    vendor_error_code: str = "",
+) -> bool:
+    """Record a reported status; returns whether the current status changed.
+
+    History keeps every report. The current state only moves forward in time:
+    a report older than the one shown (replayed after an outage) is history.
+    """
+    station = ChargePoint.objects.only("organization_id").get(pk=charge_point_id)
+    if evse_id == STATION_LEVEL:
+        previous = ChargePoint.objects.values_list("status", flat=True).get(
+            pk=charge_point_id
+        )
+        current_at = None
+    else:
+        evse, _ = Evse.objects.get_or_create(
+            charge_point_id=charge_point_id, evse_id=evse_id
+        )
+        connector, _ = Connector.objects.get_or_create(
+            evse=evse, connector_id=connector_id
+        )
+        previous, current_at = connector.status, connector.updated_at
+    StatusChange.objects.create(
+        charge_point_id=charge_point_id,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        status=status,
+        previous_status=previous,
+        error_code=error_code,
+        info=info,
+        vendor_error_code=vendor_error_code,
+        occurred_at=occurred_at,
+    )
+    if current_at is not None and occurred_at < current_at:
+        return False
+    if evse_id == STATION_LEVEL:
+        ChargePoint.objects.filter(pk=charge_point_id).update(
+            status=status, error_code=error_code
+        )
+    else:
+        Connector.objects.filter(pk=connector.pk).update(
+            status=status,
+            error_code=error_code,
+            info=info,
+            vendor_id=vendor_id,
+            vendor_error_code=vendor_error_code,
+            updated_at=occurred_at,
+        )
+        Evse.objects.filter(pk=evse.pk).update(
+            status=_evse_status(evse), updated_at=occurred_at
+        )
+    changed = previous != status
+    if changed:
+        publish_event(
+            "charge_point.status_changed",
+            organization_id=station.organization_id,
+            data={
+                "charge_point": charge_point_id,
+                "evse_id": evse_id,
+                "connector_id": connector_id,
+                "status": status,
+                "previous_status": previous,
+                "error_code": error_code,
+                "occurred_at": occurred_at,
+            },
+        )
+    return changed
+
+
+def _evse_status(evse: Evse) -> str:
+    """An EVSE shows the 'worst' of its connectors' states."""
+    statuses = set(evse.connectors.values_list("status", flat=True))
+    for status in ("Faulted", "Unavailable", "Occupied", "Charging", "Reserved"):
+        if status in statuses:
+            return status
+    return next(iter(statuses), "")
+
+
+def mark_stale_offline(*, now: datetime | None = None) -> list[str]:
+    """Stations whose last message is older than a multiple of their interval.
+
+    Catches connections that died without a close (the server's ping timeout
+    catches most; this catches the rest, e.g. a crashed node).
+    """
+    now = now or timezone.now()
+    factor = settings.OCPP_OFFLINE_AFTER_HEARTBEATS
+    default = settings.OCPP_HEARTBEAT_INTERVAL
+    stale = []
+    candidates = ChargePoint.objects.filter(is_online=True).select_related(
+        "organization"
+    )
+    for station in candidates.only(
+        "id", "last_seen_at", "heartbeat_interval", "organization__heartbeat_interval"
+    ):
+        interval = (
+            station.heartbeat_interval
+            or station.organization.heartbeat_interval
+            or default
+        )
+        seen = station.last_seen_at or now - timedelta(days=365)
+        if seen < now - timedelta(seconds=interval * factor):
+            stale.append(station)
+    for station in stale:
+        updated = ChargePoint.objects.filter(
+            pk=station.pk, is_online=True, last_seen_at=station.last_seen_at
+        ).update(is_online=False, channel_name="", disconnected_at=now)
+        if updated:
+            publish_event(
+                "charge_point.disconnected",
+                organization_id=station.organization_id,
+                data={"charge_point": station.pk, "reason": "no message received"},
+            )
+    return [s.pk for s in stale]

@@ -1,0 +1,247 @@
+"""The one WebSocket consumer every station connects to: ``/ocpp/<id>``.
+
+Small on purpose: connect (negotiate, admit, register), receive (parse, route,
+answer), disconnect, and one method per channel-layer event. Everything else
+lives in the router, the handlers and the services.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from apps.chargepoints.services.lifecycle import station_connected, station_disconnected
+from apps.ocpp import frames, journal, presence, registry
+from apps.ocpp.db import run_db
+from apps.ocpp.errors import CallErrorReply
+from apps.ocpp.handshake import Refusal, admit
+from apps.ocpp.metrics import message_counter
+from apps.ocpp.session import StationSession
+from apps.ocpp.versions import negotiate
+from apps.operations.logging import request_id_var
+from apps.operations.metrics import OCPP_HANDLER_SECONDS, STATIONS_CONNECTED
+
+logger = logging.getLogger(__name__)
+
+
+class OcppConsumer(AsyncWebsocketConsumer):
+    session: StationSession | None = None
+
+    async def connect(self) -> None:
+        kwargs = self.scope["url_route"]["kwargs"]
+        station_id = kwargs["station_id"]
+        request_id_var.set(f"ocpp:{station_id}")
+        version = negotiate(self.scope.get("subprotocols", []))
+        if version is None:
+            # OCPP-J §3.1: complete the handshake without a subprotocol, then close.
+            logger.info("Refused %s: no supported subprotocol offered", station_id)
+            await self.accept()
+            await self.close(code=1002)
+            return
+        admitted = await admit(self.scope, station_id, kwargs.get("organization_slug"))
+        if isinstance(admitted, Refusal):
+            logger.info("Refused %s: %s", station_id, admitted.reason)
+            await self._deny(admitted)
+            raise StopConsumer()
+        await self.accept(subprotocol=version.subprotocol)
+        self.session = StationSession(
+            charge_point_id=station_id,
+            organization_id=admitted.organization_id,
+            version=version,
+            send=self.send,
+            registration_status=admitted.registration_status,
+        )
+        self.router = registry.router_for(version)
+        previous = await run_db(
+            station_connected,
+            charge_point_id=station_id,
+            ocpp_version=version.number,
+            node_name=settings.NODE_NAME,
+            channel_name=self.channel_name,
+            remote_address=(self.scope.get("client") or ("",))[0],
+        )
+        registry.register(self)
+        if previous:
+            await self.channel_layer.send(previous, {"type": "ocpp.replaced"})
+        STATIONS_CONNECTED.labels(version.number).inc()
+
+    async def _deny(self, refusal: Refusal) -> None:
+        """HTTP status before the WebSocket opens, where the server allows it.
+
+        uvicorn supports the ASGI denial-response extension; daphne can only
+        refuse a handshake with 403.
+        """
+        if "websocket.http.response" not in self.scope.get("extensions", {}):
+            await self.close()
+            return
+        body = refusal.reason.encode()
+        await self.base_send(
+            {
+                "type": "websocket.http.response.start",
+                "status": refusal.status,
+                "headers": [
+                    (b"content-type", b"text/plain"),
+                    (b"content-length", str(len(body)).encode()),
+                    *refusal.headers,
+                ],
+            }
+        )
+        await self.base_send({"type": "websocket.http.response.body", "body": body})
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        session = self.session
+        if session is None:
+            return
+        presence.touch(session.charge_point_id)
+        version = session.version
+        if text_data is None:
+            # OCPP-J carries frames as text; a binary frame is not an RPC.
+            await self._reply_error(
+                frames.FrameError("-1", version.framework_error, "Frames must be text")
+            )
+            return
+        if len(text_data) > settings.OCPP_MAX_FRAME_BYTES:
+            journal.record(session.charge_point_id, "in", text_data[:1000])
+            await self._reply_error(
+                frames.FrameError(
+                    "-1", version.framework_error, "Frame exceeds the size limit"
+                )
+            )
+            return
+        try:
+            frame = frames.parse(text_data, version)
+        except frames.FrameError as error:
+            journal.record(session.charge_point_id, "in", text_data)
+            await self._reply_error(error)
+            return
+        if isinstance(frame, frames.Call):
+            await self._handle_call(frame, text_data)
+        elif isinstance(frame, frames.Send):
+            await self._handle_send(frame, text_data)
+        else:
+            journal.record(
+                session.charge_point_id,
+                "in",
+                text_data,
+                message_type=frames.CALLRESULT
+                if isinstance(frame, frames.CallResult)
+                else frames.CALLERROR,
+                unique_id=frame.unique_id,
+            )
+            if not session.resolve(frame):
+                logger.info(
+                    "Answer %s from %s matches no open CALL",
+                    frame.unique_id,
+                    session.charge_point_id,
+                )
+
+    async def _handle_call(self, call: frames.Call, text: str) -> None:
+        session = self.session
+        started = time.perf_counter()
+        journal.record(
+            session.charge_point_id,
+            "in",
+            text,
+            message_type=frames.CALL,
+            unique_id=call.unique_id,
+            action=call.action,
+        )
+        message_counter("in", session.ocpp_version, call.action).inc()
+        try:
+            response = await self.router.dispatch(session, call.action, call.payload)
+            reply = frames.build_result(call.unique_id, response)
+            reply_type = frames.CALLRESULT
+        except CallErrorReply as error:
+            reply = frames.build_error(
+                call.unique_id, error.code, error.description, error.details
+            )
+            reply_type = frames.CALLERROR
+        await session.send_frame(
+            reply, message_type=reply_type, unique_id=call.unique_id, action=call.action
+        )
+        message_counter("out", session.ocpp_version, call.action).inc()
+        OCPP_HANDLER_SECONDS.labels(session.ocpp_version, call.action).observe(
+            time.perf_counter() - started
+        )
+
+    async def _handle_send(self, send: frames.Send, text: str) -> None:
+        """OCPP 2.1 SEND: handled like a CALL, but never answered."""
+        session = self.session
+        journal.record(
+            session.charge_point_id,
+            "in",
+            text,
+            message_type=frames.SEND,
+            unique_id=send.unique_id,
+            action=send.action,
+        )
+        try:
+            await self.router.dispatch(session, send.action, send.payload)
+        except CallErrorReply as error:
+            logger.info(
+                "SEND %s from %s not handled: %s",
+                send.action,
+                session.charge_point_id,
+                error.description,
+            )
+
+    async def _reply_error(self, error: frames.FrameError) -> None:
+        await self.session.send_frame(
+            frames.build_error(error.unique_id, error.code, error.description),
+            message_type=frames.CALLERROR,
+            unique_id=error.unique_id,
+        )
+
+    async def disconnect(self, code) -> None:
+        session = self.session
+        if session is None:
+            return
+        self.session = None
+        session.close()
+        registry.unregister(self)
+        STATIONS_CONNECTED.labels(session.ocpp_version).dec()
+        await run_db(
+            station_disconnected,
+            charge_point_id=session.charge_point_id,
+            channel_name=self.channel_name,
+        )
+
+    # --- channel-layer events ---------------------------------------------------
+
+    async def ocpp_replaced(self, event: dict) -> None:
+        """A newer connection for this station took over: close this one."""
+        await self.close(code=4000, reason="Replaced by a newer connection")
+
+    async def ocpp_call(self, event: dict) -> None:
+        """Send a CALL for another process; the answer goes to its reply channel.
+
+        The call runs in its own task: awaiting it here would block the
+        receive loop that must deliver the answer (DESIGN.md, call() pitfall).
+        """
+        registry.spawn(self, self._call_for(event))
+
+    async def _call_for(self, event: dict) -> None:
+        from apps.ocpp.session import StationCallError
+
+        reply = {"type": "ocpp.call.reply", "request_id": event["request_id"]}
+        try:
+            reply["response"] = await self.session.call(
+                event["action"], event["payload"], timeout=event["timeout"]
+            )
+            reply["outcome"] = "ok"
+        except StationCallError as error:
+            reply.update(
+                outcome="call_error",
+                code=error.code,
+                description=error.description,
+                details=error.details,
+            )
+        except TimeoutError:
+            reply["outcome"] = "timeout"
+        except (ConnectionError, AttributeError):
+            reply["outcome"] = "offline"
+        await self.channel_layer.send(event["reply_channel"], reply)

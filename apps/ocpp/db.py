@@ -1,0 +1,188 @@
+"""Group commit: the OCPP edge's one way into the database.
+
+Every handler hands its database work to ``run_db``. One thread per process
+takes all work queued since its last round, runs it in a single transaction
+together with the pending journal rows and last-seen stamps, commits once, and
+only then resolves each caller's future. So a station is answered only after
+what the answer acknowledges is durable, while hundreds of stations share one
+commit and no message pays a thread hop of its own.
+
+If anything in a batch fails, the batch is rolled back and each item is run
+again in a transaction of its own, so one bad message never costs another
+station its work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.db import close_old_connections, connection, transaction
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+_STOP = object()
+
+
+class _Item:
+    __slots__ = ("fn", "args", "kwargs", "future", "loop")
+
+    def __init__(self, fn, args, kwargs, future, loop):
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.future = future
+        self.loop = loop
+
+
+class GroupCommitExecutor:
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._before_commit: list[Callable[[], None]] = []
+
+    def add_before_commit(self, hook: Callable[[], None]) -> None:
+        """Register work run inside every batch's transaction (journal, stamps)."""
+        if hook not in self._before_commit:
+            self._before_commit.append(hook)
+
+    def submit(self, fn: Callable, *args, **kwargs) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._ensure_thread()
+        self._queue.put(_Item(fn, args, kwargs, future, loop))
+        return future
+
+    def flush_soon(self) -> asyncio.Future:
+        """A no-op item: its batch writes whatever the hooks have pending."""
+        return self.submit(_noop)
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="ocpp-group-commit", daemon=True
+                )
+                self._thread.start()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Finish queued work, close this thread's connection, stop."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
+        self._queue.put(_STOP)
+        thread.join(timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                self._run_batch([])
+                connection.close()
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop = True
+                    break
+                batch.append(item)
+            self._run_batch(batch)
+            if stop:
+                connection.close()
+                return
+
+    def _run_batch(self, batch: list[_Item]) -> None:
+        close_old_connections()
+        try:
+            with transaction.atomic():
+                for hook in self._before_commit:
+                    hook()
+                results = [_call(item) for item in batch]
+                if any(isinstance(r, _Failure) for r in results):
+                    raise _BatchFailed
+        except _BatchFailed:
+            results = self._run_one_by_one(batch)
+        except Exception:  # the commit itself failed
+            logger.exception("Group commit failed; retrying one by one")
+            results = self._run_one_by_one(batch)
+        for item, result in zip(batch, results, strict=True):
+            item.loop.call_soon_threadsafe(_resolve, item.future, result)
+
+    def _run_one_by_one(self, batch: list[_Item]) -> list:
+        results = []
+        try:
+            with transaction.atomic():
+                for hook in self._before_commit:
+                    hook()
+        except Exception:
+            logger.exception("Journal/stamp flush failed")
+        for item in batch:
+            try:
+                with transaction.atomic():
+                    result = _call(item)
+                    if isinstance(result, _Failure):
+                        raise _ItemFailed(result)
+            except _ItemFailed as failed:
+                result = failed.failure
+            except Exception as exc:
+                result = _Failure(exc)
+            results.append(result)
+        return results
+
+
+class _Failure:
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+class _BatchFailed(Exception):
+    pass
+
+
+class _ItemFailed(Exception):
+    def __init__(self, failure: _Failure):
+        self.failure = failure
+
+
+def _call(item: _Item) -> Any:
+    try:
+        return item.fn(*item.args, **item.kwargs)
+    except Exception as exc:
+        return _Failure(exc)
+
+
+def _resolve(future: asyncio.Future, result: Any) -> None:
+    if future.done():
+        return
+    if isinstance(result, _Failure):
+        future.set_exception(result.exc)
+    else:
+        future.set_result(result)
+
+
+def _noop() -> None:
+    return None
+
+
+executor = GroupCommitExecutor()
+
+
+async def run_db(fn: Callable, *args, **kwargs) -> Any:
+    """Run ``fn(*args, **kwargs)`` in the next group commit; return its result."""
+    return await executor.submit(fn, *args, **kwargs)

@@ -1,0 +1,11 @@
+"""Celery application: on Redis in production, eager in the embedded default."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csms.settings")
+
+app = Celery("csms")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,325 @@
+"""Settings, all from the environment (see the README's configuration table).
+
+Without DATABASE_URL / REDIS_URL the CSMS runs embedded: SQLite, an in-memory
+channel layer, eager Celery and periodic jobs driven inside the server process.
+With them it runs in production mode: PostgreSQL, channels-redis, Celery on Redis.
+"""
+
+import os
+import socket
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env") if (BASE_DIR / ".env").exists() else None
+
+DATABASE_URL = env.str("DATABASE_URL", default="")
+REDIS_URL = env.str("REDIS_URL", default="")
+EMBEDDED = not DATABASE_URL and not REDIS_URL
+DATA_DIR = Path(env.str("CSMS_DATA_DIR", default=str(BASE_DIR / "var")))
+
+DEBUG = env.bool("CSMS_DEBUG", default=False)
+
+
+def _secret_key() -> str:
+    key = env.str("CSMS_SECRET_KEY", default="") or env.str("SECRET_KEY", default="")
+    if key:
+        return key
+    if not EMBEDDED:
+        raise environ.ImproperlyConfigured(
+            "CSMS_SECRET_KEY must be set when DATABASE_URL or REDIS_URL is set."
+        )
+    # Embedded run: a key generated once and kept beside the SQLite file, so
+    # sessions and JWTs survive restarts without any setup.
+    from django.core.management.utils import get_random_secret_key
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(get_random_secret_key())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env.list("CSMS_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSMS_CSRF_TRUSTED_ORIGINS", default=[])
+NODE_NAME = env.str("CSMS_NODE_NAME", default=f"{socket.gethostname()}-{os.getpid()}")
+
+
+def _project_version() -> str:
+    try:
+        with open(BASE_DIR / "pyproject.toml", "rb") as f:
+            return tomllib.load(f)["project"]["version"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+# Reported by /health/; a deployment may set its build id.
+VERSION = env.str("CSMS_VERSION", default=_project_version())
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "django_filters",
+    "drf_spectacular",
+    "corsheaders",
+    "auditlog",
+    "channels",
+    "apps.organizations",
+    "apps.chargepoints",
+    "apps.ocpp",
+    "apps.events",
+    "apps.operations",
+    "apps.transactions",
+    "apps.billing",
+]
+
+MIDDLEWARE = [
+    # Metrics outermost, so a 413 from the body limit is counted and timed too.
+    "apps.operations.middleware.HttpMetricsMiddleware",
+    "apps.operations.middleware.RequestIdMiddleware",
+    "apps.operations.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+]
+
+ROOT_URLCONF = "csms.urls"
+ASGI_APPLICATION = "csms.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+if DATABASE_URL:
+    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env.str("CSMS_SQLITE_PATH", default=str(DATA_DIR / "csms.sqlite3")),
+            "OPTIONS": {
+                # WAL lets the API read while the OCPP edge writes; IMMEDIATE
+                # avoids "database is locked" on lock upgrades.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+            # A file, not memory: end-to-end tests run the server in another
+            # process, which must see the test database.
+            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channels, Celery ---------------------------------------------------------
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # redis-py 8 defaults socket_timeout to 5 s, which breaks the
+                # layer's blocking reads (channels_redis issue 422).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "capacity": 1000,
+                "expiry": 30,
+            },
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = EMBEDDED
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TIMEZONE = "UTC"
+OFFLINE_CHECK_INTERVAL = env.int("CSMS_OFFLINE_CHECK_INTERVAL", default=60)
+JOURNAL_PURGE_INTERVAL = env.int("CSMS_JOURNAL_PURGE_INTERVAL", default=3600)
+# One schedule for both runs: Celery beat in production, the in-process
+# scheduler (apps.operations.scheduler) in the embedded run.
+CELERY_BEAT_SCHEDULE = {
+    "mark-stale-stations-offline": {
+        "task": "apps.chargepoints.tasks.mark_stale_offline",
+        "schedule": timedelta(seconds=OFFLINE_CHECK_INTERVAL),
+    },
+    "purge-message-journal": {
+        "task": "apps.ocpp.tasks.purge_journal",
+        "schedule": timedelta(seconds=JOURNAL_PURGE_INTERVAL),
+    },
+}
+RUN_PERIODIC_IN_PROCESS = env.bool("CSMS_RUN_PERIODIC_IN_PROCESS", default=EMBEDDED)
+
+# --- Auth, API ----------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+API_RATE_LIMIT = env.str("CSMS_API_RATE_LIMIT", default="600/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "apps.organizations.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "apps.organizations.permissions.HasOrganizationRole"
+    ],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "apps.operations.api.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.operations.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["apps.operations.api.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": API_RATE_LIMIT},
+    # The client address is the ASGI peer; the server resolves trusted proxies.
+    "NUM_PROXIES": 0,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        minutes=env.int("CSMS_JWT_ACCESS_MINUTES", default=30)
+    ),
+    "REFRESH_TOKEN_LIFETIME": timedelta(
+        days=env.int("CSMS_JWT_REFRESH_DAYS", default=7)
+    ),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CSMS API",
+    "DESCRIPTION": "REST API of the OCPP Central System.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- HTTP ---------------------------------------------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("CSMS_MAX_BODY_BYTES", default=1024 * 1024)
+CORS_ALLOWED_ORIGINS_RAW = env.list("CSMS_CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_ALL_ORIGINS = "*" in CORS_ALLOWED_ORIGINS_RAW
+CORS_ALLOWED_ORIGINS = [o for o in CORS_ALLOWED_ORIGINS_RAW if o != "*"]
+CORS_URLS_REGEX = r"^/(api|health)/.*$"
+
+# --- OCPP ---------------------------------------------------------------------
+OCPP_PATH_PREFIX = env.str("CSMS_OCPP_PATH_PREFIX", default="ocpp").strip("/")
+OCPP_HEARTBEAT_INTERVAL = env.int("CSMS_HEARTBEAT_INTERVAL", default=300)
+OCPP_OFFLINE_AFTER_HEARTBEATS = env.float("CSMS_OFFLINE_AFTER_HEARTBEATS", default=2.0)
+OCPP_PENDING_RETRY_INTERVAL = env.int("CSMS_PENDING_RETRY_INTERVAL", default=60)
+OCPP_MAX_FRAME_BYTES = env.int("CSMS_OCPP_MAX_FRAME_BYTES", default=256 * 1024)
+OCPP_AUTH_FAILURE_LIMIT = env.int("CSMS_AUTH_FAILURE_LIMIT", default=10)
+OCPP_AUTH_FAILURE_WINDOW = env.int("CSMS_AUTH_FAILURE_WINDOW", default=300)
+OCPP_JOURNAL_RETENTION_DAYS = env.int("CSMS_JOURNAL_RETENTION_DAYS", default=30)
+OCPP_JOURNAL_FLUSH_MS = env.int("CSMS_JOURNAL_FLUSH_MS", default=200)
+WS_PING_INTERVAL = env.float("CSMS_WS_PING_INTERVAL", default=30.0)
+WS_PING_TIMEOUT = env.float("CSMS_WS_PING_TIMEOUT", default=30.0)
+
+# --- Server (manage.py serve) -------------------------------------------------
+SERVER = env.str("CSMS_SERVER", default="daphne" if EMBEDDED else "uvicorn")
+SERVER_HOST = env.str("CSMS_HOST", default="127.0.0.1")
+SERVER_PORT = env.int("CSMS_PORT", default=8000)
+SERVER_BACKLOG = env.int("CSMS_BACKLOG", default=4096)
+SERVER_WORKERS = env.int("CSMS_WORKERS", default=1)
+
+# --- Operations ---------------------------------------------------------------
+HEALTH_CHECK_TIMEOUT = env.float("CSMS_HEALTH_TIMEOUT", default=2.0)
+METRICS_TOKEN = env.str("CSMS_METRICS_TOKEN", default="")
+# gc.freeze() after start-up and then every this many seconds; 0 = start-up only.
+GC_FREEZE_INTERVAL = env.float("CSMS_GC_FREEZE_INTERVAL", default=300.0)
+# manage.py bootstrap: the admin superuser (else "admin", password printed once).
+ADMIN_USERNAME = env.str("CSMS_ADMIN_USERNAME", default="")
+ADMIN_PASSWORD = env.str("CSMS_ADMIN_PASSWORD", default="")
+
+# --- i18n, static -------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Logging ------------------------------------------------------------------
+LOG_FORMAT = env.str("CSMS_LOG_FORMAT", default="text")
+LOG_LEVEL = env.str("CSMS_LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "apps.operations.logging.RequestIdFilter"}},
+    "formatters": {
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT if LOG_FORMAT in ("text", "json") else "text",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "daphne": {"level": "WARNING"},
+        "ocpp": {"level": "WARNING"},
+    },
+}
+
+if not DEBUG:
+    SESSION_COOKIE_HTTPONLY = True
+    X_FRAME_OPTIONS = "DENY"
+
+# --- OCPP handshake -----------------------------------------------------------
+OCPP_DEFAULT_ORGANIZATION = env.str("CSMS_DEFAULT_ORGANIZATION", default="default")
+OCPP_TRUST_FORWARDED_PROTO = env.bool("CSMS_TRUST_FORWARDED_PROTO", default=False)
+OCPP_VALIDATE_RESPONSES = env.bool("CSMS_OCPP_VALIDATE_RESPONSES", default=True)
