@@ -141,8 +141,9 @@ else:
                 "timeout": 20,
             },
             # A file, not memory: end-to-end tests run the server in another
-            # process, which must see the test database.
-            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+            # process, which must see the test database. One per test run, so
+            # that runs in parallel do not share it.
+            "TEST": {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

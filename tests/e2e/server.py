@@ -121,3 +121,5 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+        if not os.environ.get("CSMS_KEEP_E2E_LOGS"):
+            Path(self.log.name).unlink(missing_ok=True)

@@ -29,8 +29,7 @@ async def test_ocpp21_station_boots_and_reports_status(live):
             },
         )
         unknown = await station.call(
-            "NotifyAllowedEnergyTransfer",
-            {"transactionId": "t1", "allowedEnergyTransfer": ["AC_single_phase"]},
+            "NotifyPriorityCharging", {"transactionId": "t1", "activated": True}
         )
     cp = await sync_to_async(ChargePoint.objects.get)(pk="CS21")
     assert station.subprotocol == "ocpp2.1"
