@@ -20,7 +20,7 @@ from apps.ocpp.db import run_db
 from apps.ocpp.errors import CallErrorReply
 from apps.ocpp.handshake import Refusal, admit
 from apps.ocpp.metrics import message_counter
-from apps.ocpp.session import StationSession
+from apps.ocpp.session import StationCallError, StationSession
 from apps.ocpp.versions import negotiate
 from apps.operations.logging import request_id_var
 from apps.operations.metrics import OCPP_HANDLER_SECONDS, STATIONS_CONNECTED
@@ -47,7 +47,6 @@ class OcppConsumer(AsyncWebsocketConsumer):
             logger.info("Refused %s: %s", station_id, admitted.reason)
             await self._deny(admitted)
             raise StopConsumer()
-        await self.accept(subprotocol=version.subprotocol)
         self.session = StationSession(
             charge_point_id=station_id,
             organization_id=admitted.organization_id,
@@ -65,6 +64,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
             remote_address=(self.scope.get("client") or ("",))[0],
         )
         registry.register(self)
+        # Recorded before the handshake completes, so that a command sent the
+        # moment the station is connected finds it online.
+        await self.accept(subprotocol=version.subprotocol)
         if previous:
             await self.channel_layer.send(previous, {"type": "ocpp.replaced"})
         STATIONS_CONNECTED.labels(version.number).inc()
@@ -225,23 +227,60 @@ class OcppConsumer(AsyncWebsocketConsumer):
         registry.spawn(self, self._call_for(event))
 
     async def _call_for(self, event: dict) -> None:
-        from apps.ocpp.session import StationCallError
-
-        reply = {"type": "ocpp.call.reply", "request_id": event["request_id"]}
-        try:
-            reply["response"] = await self.session.call(
-                event["action"], event["payload"], timeout=event["timeout"]
-            )
-            reply["outcome"] = "ok"
-        except StationCallError as error:
-            reply.update(
-                outcome="call_error",
-                code=error.code,
-                description=error.description,
-                details=error.details,
-            )
-        except TimeoutError:
-            reply["outcome"] = "timeout"
-        except (ConnectionError, AttributeError):
-            reply["outcome"] = "offline"
+        reply = await execute_call(
+            self.session,
+            event["action"],
+            event["payload"],
+            timeout=event["timeout"],
+            unique_id=event["request_id"],
+        )
+        reply.update(type="ocpp.call.reply", request_id=event["request_id"])
         await self.channel_layer.send(event["reply_channel"], reply)
+
+
+TRIGGERED = {
+    "SignChargingStationCertificate": "SignCertificate",
+    "SignChargePointCertificate": "SignCertificate",
+    "SignV2GCertificate": "SignCertificate",
+    "SignCombinedCertificate": "SignCertificate",
+}
+
+
+async def execute_call(
+    session: StationSession | None,
+    action: str,
+    payload: dict,
+    *,
+    timeout: float,
+    unique_id: str,
+) -> dict:
+    """Run one CALL to the station; the outcome as a plain dict.
+
+    Used for commands from this process and from others alike.
+    """
+    if session is None:
+        return {"outcome": "offline"}
+    try:
+        response = await session.call(
+            action, payload, timeout=timeout, unique_id=unique_id
+        )
+    except StationCallError as error:
+        return {
+            "outcome": "call_error",
+            "code": error.code,
+            "description": error.description,
+            "details": error.details,
+        }
+    except TimeoutError:
+        return {"outcome": "timeout"}
+    except ConnectionError:
+        return {"outcome": "offline"}
+    if (
+        action in ("TriggerMessage", "ExtendedTriggerMessage")
+        and response.get("status") == "Accepted"
+    ):
+        # A station that is not Accepted yet may send what we asked for
+        # (B02.FR.09); remember it for the router's gate.
+        requested = payload.get("requestedMessage", "")
+        session.triggered_actions.add(TRIGGERED.get(requested, requested))
+    return {"outcome": "ok", "response": response}

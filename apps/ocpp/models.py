@@ -36,3 +36,46 @@ class MessageLog(models.Model):
     def __str__(self) -> str:
         what = self.action or self.message_type
         return f"{self.charge_point_id} {self.direction} {what}"
+
+
+class CommandLog(models.Model):
+    """Every command sent to a station: who asked, what, and how it ended."""
+
+    TENANT_FIELD = "charge_point__organization"
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Waiting for the station"
+        OK = "ok", "Answered"
+        CALL_ERROR = "call_error", "Station answered with CallError"
+        TIMEOUT = "timeout", "No answer in time"
+        OFFLINE = "offline", "Station offline"
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="commands"
+    )
+    requested_by = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64)
+    unique_id = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict)
+    response = models.JSONField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=12, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    error_code = models.CharField(max_length=64, blank=True)
+    error_description = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["charge_point", "-created_at"], name="command_station_time"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} → {self.charge_point_id} ({self.outcome})"

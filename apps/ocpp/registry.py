@@ -19,6 +19,7 @@ connected: dict[str, object] = {}
 _routers: dict[str, Router] = {}
 _tasks: WeakSet = WeakSet()
 _flusher: asyncio.Task | None = None
+loop: asyncio.AbstractEventLoop | None = None  # the loop holding the connections
 
 
 def router_for(version: Version) -> Router:
@@ -44,6 +45,8 @@ def _handlers_for(number: str) -> object:
 
 
 def register(consumer) -> None:
+    global loop
+    loop = asyncio.get_running_loop()
     connected[consumer.session.charge_point_id] = consumer
     _ensure_flusher()
 

@@ -60,7 +60,9 @@ class StationSession:
             action=action,
         )
 
-    async def call(self, action: str, payload: dict, *, timeout: float) -> dict:
+    async def call(
+        self, action: str, payload: dict, *, timeout: float, unique_id: str = ""
+    ) -> dict:
         """Send a CALL and wait for its answer.
 
         OCPP-J allows one outstanding CALL per direction, so calls queue on a
@@ -68,7 +70,7 @@ class StationSession:
         arrives through it (DESIGN.md, the call() pitfall); run it in a task.
         """
         async with self._call_lock:
-            unique_id = str(uuid.uuid4())
+            unique_id = unique_id or str(uuid.uuid4())
             future = asyncio.get_running_loop().create_future()
             self._waiting[unique_id] = future
             try:
