@@ -1,0 +1,86 @@
+"""Measure every garbage collection; export the longest pause.
+
+Full collections stall every station held by the process (DESIGN.md, Known
+traps), so the pause is worth watching next to what ``gc.freeze`` saves.
+
+The callback only touches plain module variables. It must not call
+prometheus_client: a collection can start while this very thread holds a
+metric's (non-reentrant) lock, and taking that lock again inside the callback
+would deadlock. The metrics read the variables when scraped.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import REGISTRY, Collector
+
+from apps.operations.metrics import GC_FROZEN_OBJECTS, GC_MAX_PAUSE
+
+_GENERATIONS = 3
+_started_at = 0.0
+max_pause = 0.0
+pauses = [0] * _GENERATIONS
+pause_seconds = [0.0] * _GENERATIONS
+_install_lock = threading.Lock()
+_installed = False
+
+
+def _on_gc(phase: str, info: dict) -> None:
+    global _started_at, max_pause
+    if phase == "start":
+        _started_at = time.perf_counter()
+        return
+    pause = time.perf_counter() - _started_at
+    generation = min(int(info.get("generation", 0)), _GENERATIONS - 1)
+    pauses[generation] += 1
+    pause_seconds[generation] += pause
+    if pause > max_pause:
+        max_pause = pause
+
+
+class _PauseCollector(Collector):
+    def collect(self):
+        count = CounterMetricFamily(
+            "csms_gc_pauses", "Garbage collections measured", labels=["generation"]
+        )
+        total = CounterMetricFamily(
+            "csms_gc_pause_seconds",
+            "Time spent in garbage collections",
+            labels=["generation"],
+        )
+        for generation in range(_GENERATIONS):
+            count.add_metric([str(generation)], pauses[generation])
+            total.add_metric([str(generation)], pause_seconds[generation])
+        yield count
+        yield total
+
+
+def install() -> bool:
+    """Start measuring (once per process). Returns whether this call installed it."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return False
+        gc.callbacks.append(_on_gc)
+        GC_MAX_PAUSE.set_function(lambda: max_pause)
+        GC_FROZEN_OBJECTS.set_function(gc.get_freeze_count)
+        REGISTRY.register(_PauseCollector())
+        _installed = True
+        return True
+
+
+def freeze(*, full_collect: bool) -> int:
+    """Move every live object to the permanent generation, which GC never scans.
+
+    At start-up a full collection first keeps start-up garbage out of it. Later
+    only the young generations are collected first: a full collection is the
+    very stall this avoids. Cyclic garbage that has aged into the old
+    generation by then stays frozen for good; the interval bounds that cost.
+    """
+    gc.collect(2 if full_collect else 1)
+    gc.freeze()
+    return gc.get_freeze_count()

@@ -1,0 +1,154 @@
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+from prometheus_client import REGISTRY
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.operations.urls")]
+
+HEX_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def test_request_id_is_echoed_when_given(client):
+    response = client.get("/health/", headers={"X-Request-ID": "lb-1234.abc_DEF"})
+
+    assert response["X-Request-ID"] == "lb-1234.abc_DEF"
+
+
+def test_request_id_is_generated_when_absent(client):
+    first = client.get("/health/")
+    second = client.get("/health/")
+
+    assert HEX_ID.match(first["X-Request-ID"])
+    assert first["X-Request-ID"] != second["X-Request-ID"]
+
+
+def test_unsafe_request_id_is_replaced(client):
+    response = client.get("/health/", headers={"X-Request-ID": "a b <script>"})
+
+    assert HEX_ID.match(response["X-Request-ID"])
+
+
+def test_request_id_is_on_a_404(client):
+    response = client.get("/no-such-page/", headers={"X-Request-ID": "req-404"})
+
+    assert response.status_code == 404
+    assert response["X-Request-ID"] == "req-404"
+
+
+def test_request_id_is_on_an_api_error_in_the_error_shape(client):
+    response = client.get("/test-api/private/", headers={"X-Request-ID": "req-401"})
+
+    assert response.status_code == 401
+    assert response["X-Request-ID"] == "req-401"
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_application_error_becomes_the_api_error_shape(client):
+    response = client.get("/test-api/conflict/")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": {
+            "code": "station_offline",
+            "message": "Station CP1 is offline.",
+            "details": {},
+        }
+    }
+    assert HEX_ID.match(response["X-Request-ID"])
+
+
+def test_unexpected_api_error_is_a_500_in_the_error_shape(client):
+    # given
+    client.raise_request_exception = False
+
+    # when
+    response = client.get("/test-api/broken/")
+
+    # then
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "server_error"
+    assert HEX_ID.match(response["X-Request-ID"])
+
+
+def test_body_over_the_limit_is_refused_with_413(client):
+    # given
+    body = b"x" * (1024 * 1024 + 1)
+
+    # when
+    response = client.post(
+        "/test-api/echo/",
+        data=body,
+        content_type="application/json",
+        headers={"X-Request-ID": "req-413"},
+    )
+
+    # then
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": {
+            "code": "request_too_large",
+            "message": "The request body is larger than 1048576 bytes.",
+            "details": {"max_bytes": 1048576},
+        }
+    }
+    assert response["X-Request-ID"] == "req-413"
+    assert (
+        REGISTRY.get_sample_value(
+            "csms_http_requests_total",
+            {"method": "POST", "route": "unmatched", "status": "413"},
+        )
+        >= 1
+    )
+
+
+def test_body_at_the_limit_is_accepted(client):
+    pad = "x" * (1024 * 1024 - len('{"pad": ""}'))
+    body = f'{{"pad": "{pad}"}}'
+
+    response = client.post(
+        "/test-api/echo/", data=body, content_type="application/json"
+    )
+
+    assert len(body) == 1024 * 1024
+    assert response.status_code == 200
+    assert response.json() == {"pad_length": len(pad)}
+
+
+def test_api_rate_limit_answers_429_in_the_error_shape(client, settings):
+    # given: a tiny rate, in a cache of this test's own
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "rate-limit-test",
+        }
+    }
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api": "2/min"},
+    }
+    cache.clear()
+
+    # when
+    statuses = [client.get("/test-api/echo/").status_code for _ in range(2)]
+    limited = client.get("/test-api/echo/")
+
+    # then
+    assert statuses == [200, 200]
+    assert limited.status_code == 429
+    error = limited.json()["error"]
+    assert error["code"] == "rate_limited"
+    assert 0 < error["details"]["retry_after_s"] <= 60
+    assert int(limited["Retry-After"]) > 0
+    assert HEX_ID.match(limited["X-Request-ID"])
+
+
+def test_cors_header_is_sent_to_an_allowed_origin(client):
+    origin = "https://app.example.com"
+    with override_settings(CORS_ALLOWED_ORIGINS=[origin]):
+        allowed = client.get("/health/", headers={"Origin": origin})
+        other = client.get("/health/", headers={"Origin": "https://evil.example"})
+
+    assert allowed["Access-Control-Allow-Origin"] == origin
+    assert "Access-Control-Allow-Origin" not in other
