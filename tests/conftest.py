@@ -100,3 +100,13 @@ def make_actor(db):
         return Actor(client, organization, role, user=user)
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_group_commit(django_db_setup, django_db_blocker):
+    """Drain the OCPP edge's group-commit thread while the test database exists."""
+    yield
+    from apps.ocpp.db import executor
+
+    with django_db_blocker.unblock():
+        executor.shutdown()

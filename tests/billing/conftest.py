@@ -1,0 +1,5 @@
+from tests.transactions.fixtures import (  # noqa: F401 (fixtures)
+    group_commit,
+    published,
+    thread_connections,
+)
