@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -67,7 +68,7 @@ def _organization_ids(user) -> list[int]:
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
-        bind_server_loop(__import__("asyncio").get_running_loop())
+        bind_server_loop(asyncio.get_running_loop())
         user = await _authenticate(self.scope)
         if user is None:
             await self.close(code=4401)

@@ -59,45 +59,57 @@ def publish_event(event_type: str, *, organization_id: int, data: dict) -> dict:
 
 
 def _deliver(event: dict) -> None:
+    """Hand a committed event to its subscribers, in publication order."""
+    loop = _server_loop
+    if loop is not None and loop.is_running() and _queue is not None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            _queue.put_nowait(event)
+        else:
+            loop.call_soon_threadsafe(_queue.put_nowait, event)
+        return
+    # No server loop (a Celery worker, a management command): send right
+    # here; callbacks run one after another, so order is kept.
+    async_to_sync(_send)(event)
+
+
+async def _send(event: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        group_send = layer.group_send(
+        await layer.group_send(
             organization_group(event["organization"]),
             {"type": "domain.event", "event": event},
         )
-        _run(group_send)
     except Exception:  # a subscriber's outage must not undo a committed change
         logger.exception("Could not deliver event %s", event["type"])
 
 
-_server_loop = None
+_server_loop: asyncio.AbstractEventLoop | None = None
+_queue: asyncio.Queue | None = None
+_sender: asyncio.Task | None = None
 
 
-def bind_server_loop(loop) -> None:
-    """Remember the server's event loop, so threads can hand events to it."""
-    global _server_loop
-    _server_loop = loop
+def bind_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Deliver events from ``loop`` (the server's), through one sender task.
 
-
-def _run(coro) -> None:
-    """Run ``coro`` on the server's loop if there is one, else on a new one.
-
-    The in-memory channel layer lives on the server's loop; worker threads
-    (ORM work, the batch executor) must not touch it from their own loop.
+    One task sending from one queue keeps events in the order they were
+    published: a transaction's "stopped" always reaches subscribers before its
+    "billed". Call it on that loop.
     """
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is not None:
-        running.create_task(coro)
-    elif _server_loop is not None and _server_loop.is_running():
-        asyncio.run_coroutine_threadsafe(coro, _server_loop)
-    else:
+    global _server_loop, _queue, _sender
+    if _server_loop is loop and _sender is not None and not _sender.done():
+        return
+    _server_loop = loop
+    _queue = asyncio.Queue()
+    _sender = loop.create_task(_send_in_order(_queue))
 
-        async def _await():
-            await coro
 
-        async_to_sync(_await)()
+async def _send_in_order(queue: asyncio.Queue) -> None:
+    while True:
+        event = await queue.get()
+        await _send(event)
