@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "apps.events",
     "apps.operations",
     "apps.transactions",
+    "apps.authlists",
     "apps.billing",
 ]
 
@@ -337,3 +338,17 @@ OCPP_DEFAULT_ORGANIZATION = env.str("CSMS_DEFAULT_ORGANIZATION", default="defaul
 OCPP_TRUST_FORWARDED_PROTO = env.bool("CSMS_TRUST_FORWARDED_PROTO", default=False)
 OCPP_VALIDATE_RESPONSES = env.bool("CSMS_OCPP_VALIDATE_RESPONSES", default=True)
 OCPP_COMMAND_TIMEOUT = env.float("CSMS_COMMAND_TIMEOUT", default=30.0)
+
+# --- Configuration, local lists, DataTransfer (apps.chargepoints, apps.authlists) --
+# Seconds to wait for the NotifyReport parts of a report a request asked for.
+OCPP_REPORT_WAIT = env.float("CSMS_REPORT_WAIT", default=30.0)
+# Seconds after an accepted boot before the local list is synced (auto-sync).
+LOCAL_LIST_SYNC_DELAY = env.float("CSMS_LOCAL_LIST_SYNC_DELAY", default=1.0)
+# Modules whose @vendor_handler functions answer incoming DataTransfer.
+OCPP_DATA_TRANSFER_HANDLERS = env.list(
+    "CSMS_DATA_TRANSFER_HANDLERS", default=["apps.ocpp.datatransfer_builtin"]
+)
+# Our own vendorId for the built-in DataTransfer messages (Echo).
+OCPP_DATA_TRANSFER_VENDOR_ID = env.str("CSMS_DATA_TRANSFER_VENDOR_ID", default="csms")
+# How often last-seen stamps are written (one statement for all stations).
+OCPP_LAST_SEEN_WRITE_S = env.float("CSMS_LAST_SEEN_WRITE_S", default=5.0)

@@ -23,6 +23,8 @@ from typing import Any
 
 from django.db import close_old_connections, connection, transaction
 
+from csms.bulk import _staging, flush_staged
+
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
@@ -109,38 +111,47 @@ class GroupCommitExecutor:
         close_old_connections()
         try:
             with transaction.atomic():
-                for hook in self._before_commit:
-                    hook()
+                _staging.rows = {}
                 results = [_call(item) for item in batch]
                 if any(isinstance(r, _Failure) for r in results):
                     raise _BatchFailed
+                flush_staged()
+                self._run_hooks()
         except _BatchFailed:
             results = self._run_one_by_one(batch)
-        except Exception:  # the commit itself failed
+        except Exception:  # the writes or the commit itself failed
             logger.exception("Group commit failed; retrying one by one")
             results = self._run_one_by_one(batch)
+        finally:
+            _staging.rows = None
         for item, result in zip(batch, results, strict=True):
             item.loop.call_soon_threadsafe(_resolve, item.future, result)
 
+    def _run_hooks(self) -> None:
+        for hook in self._before_commit:
+            hook()
+
     def _run_one_by_one(self, batch: list[_Item]) -> list:
         results = []
-        try:
-            with transaction.atomic():
-                for hook in self._before_commit:
-                    hook()
-        except Exception:
-            logger.exception("Journal/stamp flush failed")
         for item in batch:
             try:
                 with transaction.atomic():
+                    _staging.rows = {}
                     result = _call(item)
                     if isinstance(result, _Failure):
                         raise _ItemFailed(result)
+                    flush_staged()
             except _ItemFailed as failed:
                 result = failed.failure
             except Exception as exc:
                 result = _Failure(exc)
             results.append(result)
+        _staging.rows = None
+        try:
+            with transaction.atomic():
+                self._run_hooks()
+        except Exception:
+            logger.exception("Journal/stamp flush failed")
         return results
 
 

@@ -12,8 +12,18 @@ from datetime import UTC, datetime
 
 from apps.ocpp.db import executor
 from apps.ocpp.models import MessageLog
+from csms.bulk import insert_rows
 
-_pending: deque[MessageLog] = deque()
+FIELDS = (
+    "charge_point",
+    "direction",
+    "frame",
+    "message_type",
+    "unique_id",
+    "action",
+    "created_at",
+)
+_pending: deque[tuple] = deque()
 
 
 def record(
@@ -26,14 +36,14 @@ def record(
     action: str = "",
 ) -> None:
     _pending.append(
-        MessageLog(
-            charge_point_id=charge_point_id,
-            direction=direction,
-            frame=frame,
-            message_type=message_type,
-            unique_id=unique_id[:64],
-            action=action[:64],
-            created_at=datetime.now(UTC),
+        (
+            charge_point_id,
+            direction,
+            frame,
+            message_type,
+            unique_id[:64],
+            action[:64],
+            datetime.now(UTC),
         )
     )
 
@@ -47,8 +57,7 @@ def flush_pending() -> None:
     rows = []
     while _pending:
         rows.append(_pending.popleft())
-    if rows:
-        MessageLog.objects.bulk_create(rows, batch_size=500)
+    insert_rows(MessageLog, FIELDS, rows)
 
 
 executor.add_before_commit(flush_pending)

@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from apps.authlists.services import local_list_station_booted
 from apps.chargepoints.models import ChargePoint, Connector, Evse, StatusChange
 from apps.events.publisher import publish_event
 from apps.organizations.models import Organization
 from apps.organizations.secrets import hash_secret
+from csms.bulk import stage_rows
 
 STATION_LEVEL = 0
 
@@ -172,10 +174,28 @@ def station_boot(
     status = station.registration_status
     if status == ChargePoint.RegistrationStatus.ACCEPTED:
         interval = station.effective_heartbeat_interval()
+        # Its local authorization list, after this commit (if the org syncs).
+        local_list_station_booted(
+            charge_point_id=charge_point_id, organization=station.organization
+        )
     else:
         # Pending/Rejected: the interval is when to retry the boot (1.6 §4.2).
         interval = settings.OCPP_PENDING_RETRY_INTERVAL
     return BootResult(status=status, interval=interval)
+
+
+STATUS_CHANGE_FIELDS = (
+    "charge_point",
+    "evse_id",
+    "connector_id",
+    "status",
+    "previous_status",
+    "error_code",
+    "info",
+    "vendor_error_code",
+    "occurred_at",
+    "recorded_at",
+)
 
 
 def status_report(
@@ -185,6 +205,7 @@ def status_report(
     connector_id: int,
     status: str,
     occurred_at: datetime,
+    organization_id: int | None = None,
     error_code: str = "",
     info: str = "",
     vendor_id: str = "",
@@ -194,31 +215,39 @@ def status_report(
 
     History keeps every report. The current state only moves forward in time:
     a report older than the one shown (replayed after an outage) is history.
+    On the hot path: one read of the EVSE's connectors, one update, and the
+    history row goes in with the group commit's bulk insert.
     """
-    station = ChargePoint.objects.only("organization_id").get(pk=charge_point_id)
+    if organization_id is None:
+        organization_id = ChargePoint.objects.values_list(
+            "organization_id", flat=True
+        ).get(pk=charge_point_id)
     if evse_id == STATION_LEVEL:
         previous = ChargePoint.objects.values_list("status", flat=True).get(
             pk=charge_point_id
         )
         current_at = None
     else:
-        evse, _ = Evse.objects.get_or_create(
-            charge_point_id=charge_point_id, evse_id=evse_id
-        )
-        connector, _ = Connector.objects.get_or_create(
-            evse=evse, connector_id=connector_id
-        )
-        previous, current_at = connector.status, connector.updated_at
-    StatusChange.objects.create(
-        charge_point_id=charge_point_id,
-        evse_id=evse_id,
-        connector_id=connector_id,
-        status=status,
-        previous_status=previous,
-        error_code=error_code,
-        info=info,
-        vendor_error_code=vendor_error_code,
-        occurred_at=occurred_at,
+        siblings = _evse_connectors(charge_point_id, evse_id, connector_id)
+        mine = next(c for c in siblings if c["connector_id"] == connector_id)
+        previous, current_at = mine["status"], mine["updated_at"]
+    stage_rows(
+        StatusChange,
+        STATUS_CHANGE_FIELDS,
+        [
+            (
+                charge_point_id,
+                evse_id,
+                connector_id,
+                status,
+                previous,
+                error_code,
+                info,
+                vendor_error_code,
+                occurred_at,
+                timezone.now(),
+            )
+        ],
     )
     if current_at is not None and occurred_at < current_at:
         return False
@@ -227,7 +256,7 @@ def status_report(
             status=status, error_code=error_code
         )
     else:
-        Connector.objects.filter(pk=connector.pk).update(
+        Connector.objects.filter(pk=mine["id"]).update(
             status=status,
             error_code=error_code,
             info=info,
@@ -235,14 +264,17 @@ def status_report(
             vendor_error_code=vendor_error_code,
             updated_at=occurred_at,
         )
-        Evse.objects.filter(pk=evse.pk).update(
-            status=_evse_status(evse), updated_at=occurred_at
-        )
+        mine["status"] = status
+        evse_status = _evse_status([c["status"] for c in siblings])
+        if evse_status != mine["evse__status"]:  # updated_at: status since
+            Evse.objects.filter(pk=mine["evse_id"]).update(
+                status=evse_status, updated_at=occurred_at
+            )
     changed = previous != status
     if changed:
         publish_event(
             "charge_point.status_changed",
-            organization_id=station.organization_id,
+            organization_id=organization_id,
             data={
                 "charge_point": charge_point_id,
                 "evse_id": evse_id,
@@ -256,13 +288,39 @@ def status_report(
     return changed
 
 
-def _evse_status(evse: Evse) -> str:
+_CONNECTOR_COLUMNS = (
+    "id",
+    "connector_id",
+    "status",
+    "updated_at",
+    "evse_id",
+    "evse__status",
+)
+
+
+def _evse_connectors(charge_point_id: str, evse_id: int, connector_id: int) -> list:
+    """The EVSE's connectors (as dicts), creating the EVSE/connector if new."""
+    rows = list(
+        Connector.objects.filter(
+            evse__charge_point_id=charge_point_id, evse__evse_id=evse_id
+        ).values(*_CONNECTOR_COLUMNS)
+    )
+    if not any(row["connector_id"] == connector_id for row in rows):
+        evse, _ = Evse.objects.get_or_create(
+            charge_point_id=charge_point_id, evse_id=evse_id
+        )
+        Connector.objects.get_or_create(evse=evse, connector_id=connector_id)
+        rows = list(Connector.objects.filter(evse=evse).values(*_CONNECTOR_COLUMNS))
+    return rows
+
+
+def _evse_status(statuses: list[str]) -> str:
     """An EVSE shows the 'worst' of its connectors' states."""
-    statuses = set(evse.connectors.values_list("status", flat=True))
+    present = set(statuses)
     for status in ("Faulted", "Unavailable", "Occupied", "Charging", "Reserved"):
-        if status in statuses:
+        if status in present:
             return status
-    return next(iter(statuses), "")
+    return next(iter(present), "")
 
 
 def mark_stale_offline(*, now: datetime | None = None) -> list[str]:
@@ -287,7 +345,9 @@ def mark_stale_offline(*, now: datetime | None = None) -> list[str]:
             or default
         )
         seen = station.last_seen_at or now - timedelta(days=365)
-        if seen < now - timedelta(seconds=interval * factor):
+        # Stamps reach the database every OCPP_LAST_SEEN_WRITE_S seconds.
+        allowed = interval * factor + settings.OCPP_LAST_SEEN_WRITE_S
+        if seen < now - timedelta(seconds=allowed):
             stale.append(station)
     for station in stale:
         updated = ChargePoint.objects.filter(

@@ -52,6 +52,7 @@ class CoreHandlers:
         await run_db(
             status_report,
             charge_point_id=session.charge_point_id,
+            organization_id=session.organization_id,
             # 1.6 has no EVSEs: each connector is shown as an EVSE of its own,
             # and connector 0 is the station itself.
             evse_id=connector_id,

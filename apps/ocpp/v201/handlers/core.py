@@ -46,6 +46,7 @@ class CoreHandlers:
         await run_db(
             status_report,
             charge_point_id=session.charge_point_id,
+            organization_id=session.organization_id,
             evse_id=payload["evseId"],
             connector_id=payload["connectorId"],
             status=payload["connectorStatus"],
