@@ -14,7 +14,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from apps.chargepoints.services.lifecycle import station_connected, station_disconnected
+from apps.chargepoints.services.lifecycle import station_disconnected
 from apps.ocpp import frames, journal, presence, registry
 from apps.ocpp.db import run_db
 from apps.ocpp.errors import CallErrorReply
@@ -42,27 +42,27 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=1002)
             return
-        admitted = await admit(self.scope, station_id, kwargs.get("organization_slug"))
+        admitted = await admit(
+            self.scope,
+            station_id,
+            kwargs.get("organization_slug"),
+            ocpp_version=version.number,
+            channel_name=self.channel_name,
+        )
         if isinstance(admitted, Refusal):
             logger.info("Refused %s: %s", station_id, admitted.reason)
             await self._deny(admitted)
             raise StopConsumer()
+        credentials = admitted.credentials
         self.session = StationSession(
             charge_point_id=station_id,
-            organization_id=admitted.organization_id,
+            organization_id=credentials.organization_id,
             version=version,
             send=self.send,
-            registration_status=admitted.registration_status,
+            registration_status=credentials.registration_status,
         )
         self.router = registry.router_for(version)
-        previous = await run_db(
-            station_connected,
-            charge_point_id=station_id,
-            ocpp_version=version.number,
-            node_name=settings.NODE_NAME,
-            channel_name=self.channel_name,
-            remote_address=(self.scope.get("client") or ("",))[0],
-        )
+        previous = admitted.previous_channel
         registry.register(self)
         # Recorded before the handshake completes, so that a command sent the
         # moment the station is connected finds it online.

@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 
-from apps.chargepoints.services.lifecycle import (
-    StationCredentials,
-    station_auto_register,
-    station_credentials,
-)
+from apps.chargepoints.services.lifecycle import Admission, station_admit
 from apps.ocpp.db import run_db
 from apps.operations.metrics import OCPP_AUTH_FAILURES
-from apps.organizations.secrets import verify_secret
 
 
 @dataclass(frozen=True)
@@ -48,24 +43,49 @@ def basic_credentials(headers: list[tuple[bytes, bytes]]) -> tuple[str, str] | N
     return None
 
 
-def _failure_key(address: str) -> str:
-    return f"ocpp:authfail:{address}"
+class FailureCounter:
+    """Failed handshakes per client address, in this process.
+
+    In memory on purpose: a cache round trip (a thread hop for Django's cache
+    API) on every connect would slow a reconnect storm, and a per-process
+    limit is enough to stop password guessing.
+    """
+
+    MAX_ADDRESSES = 100_000
+
+    def __init__(self) -> None:
+        self._counts: dict[str, tuple[int, float]] = {}
+
+    def count(self, address: str) -> int:
+        entry = self._counts.get(address)
+        if entry is None:
+            return 0
+        failures, since = entry
+        if time.monotonic() - since > settings.OCPP_AUTH_FAILURE_WINDOW:
+            del self._counts[address]
+            return 0
+        return failures
+
+    def add(self, address: str) -> None:
+        failures = self.count(address)
+        if failures == 0 and len(self._counts) >= self.MAX_ADDRESSES:
+            self._counts.pop(next(iter(self._counts)))  # the oldest entry
+        since = self._counts.get(address, (0, time.monotonic()))[1]
+        self._counts[address] = (failures + 1, since)
+
+    def clear(self) -> None:
+        self._counts.clear()
 
 
-async def is_throttled(address: str) -> bool:
-    return (
-        await cache.aget(_failure_key(address), 0)
-    ) >= settings.OCPP_AUTH_FAILURE_LIMIT
+failures = FailureCounter()
 
-
-async def _note_failure(address: str, reason: str) -> None:
-    OCPP_AUTH_FAILURES.labels(reason).inc()
-    key = _failure_key(address)
-    if not await cache.aadd(key, 1, settings.OCPP_AUTH_FAILURE_WINDOW):
-        try:
-            await cache.aincr(key)
-        except ValueError:  # expired between add and incr
-            await cache.aset(key, 1, settings.OCPP_AUTH_FAILURE_WINDOW)
+_STATUS = {
+    "unknown_station": 404,
+    "wrong_organization": 404,
+    "tls_required": 426,
+    "client_certificate_unsupported": 401,
+    "bad_credentials": 401,
+}
 
 
 def _is_tls(scope: dict) -> bool:
@@ -79,43 +99,35 @@ def _is_tls(scope: dict) -> bool:
 
 
 async def admit(
-    scope: dict, station_id: str, organization_slug: str | None
-) -> StationCredentials | Refusal:
+    scope: dict,
+    station_id: str,
+    organization_slug: str | None,
+    *,
+    ocpp_version: str,
+    channel_name: str,
+) -> Admission | Refusal:
+    """Admit the station and record its connection, or say why not."""
     address = (scope.get("client") or ("unknown", 0))[0]
-    if await is_throttled(address):
+    if failures.count(address) >= settings.OCPP_AUTH_FAILURE_LIMIT:
         OCPP_AUTH_FAILURES.labels("throttled").inc()
         return Refusal(429, "too many failed attempts", ((b"retry-after", b"60"),))
     given = basic_credentials(scope.get("headers", []))
-    station = await run_db(station_credentials, charge_point_id=station_id)
-    if station is None:
-        station = await run_db(
-            station_auto_register,
-            charge_point_id=station_id,
-            organization_slug=organization_slug or settings.OCPP_DEFAULT_ORGANIZATION,
-            password=given[1] if given and given[0] == station_id else None,
-        )
-        if station is None:
-            await _note_failure(address, "unknown_station")
-            return Refusal(404, "unknown station")
-    if organization_slug and organization_slug != station.organization_slug:
-        await _note_failure(address, "wrong_organization")
-        return Refusal(404, "unknown station")
-    if station.security_profile == 0:
-        return station
-    if station.security_profile >= 2 and not _is_tls(scope):
-        await _note_failure(address, "tls_required")
-        return Refusal(426, "security profile requires TLS")
-    if station.security_profile == 3:
-        # Profile 3 authenticates by client certificate, which the ASGI server
-        # does not expose; it needs a TLS-terminating proxy feature not built yet.
-        await _note_failure(address, "profile3_unsupported")
-        return Refusal(401, "client certificate authentication is not available")
-    if (
-        given is None
-        or given[0] != station_id
-        or not station.password_hash
-        or not verify_secret(given[1], station.password_hash)
-    ):
-        await _note_failure(address, "bad_credentials")
-        return Refusal(401, "bad credentials", UNAUTHORIZED)
-    return station
+    admission = await run_db(
+        station_admit,
+        charge_point_id=station_id,
+        organization_slug=organization_slug,
+        username=given[0] if given else None,
+        password=given[1] if given else None,
+        tls=_is_tls(scope),
+        ocpp_version=ocpp_version,
+        node_name=settings.NODE_NAME,
+        channel_name=channel_name,
+        remote_address=address,
+    )
+    if admission.refusal:
+        OCPP_AUTH_FAILURES.labels(admission.refusal).inc()
+        failures.add(address)
+        status = _STATUS.get(admission.refusal, 401)
+        headers = UNAUTHORIZED if status == 401 else ()
+        return Refusal(status, admission.refusal.replace("_", " "), headers)
+    return admission

@@ -16,7 +16,7 @@ from apps.authlists.services import local_list_station_booted
 from apps.chargepoints.models import ChargePoint, Connector, Evse, StatusChange
 from apps.events.publisher import publish_event
 from apps.organizations.models import Organization
-from apps.organizations.secrets import hash_secret
+from apps.organizations.secrets import hash_secret, verify_secret
 from csms.bulk import stage_rows
 
 STATION_LEVEL = 0
@@ -133,6 +133,81 @@ def station_connected(
         },
     )
     return previous if previous != channel_name else ""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The outcome of a station's connection request."""
+
+    credentials: StationCredentials | None
+    refusal: str = ""  # unknown_station, wrong_organization, tls_required, ...
+    previous_channel: str = ""
+
+
+def station_admit(
+    *,
+    charge_point_id: str,
+    organization_slug: str | None,
+    username: str | None,
+    password: str | None,
+    tls: bool,
+    ocpp_version: str,
+    node_name: str,
+    channel_name: str,
+    remote_address: str,
+) -> Admission:
+    """Check a connecting station against its security profile and, if it
+    passes, record the connection: one trip to the database per connect.
+
+    Profile 0 needs nothing; 1 HTTP Basic (username = identity); 2 the same
+    over TLS; 3 (client certificates) is refused until supported.
+    """
+    credentials = station_credentials(charge_point_id=charge_point_id)
+    if credentials is None:
+        credentials = station_auto_register(
+            charge_point_id=charge_point_id,
+            organization_slug=organization_slug or settings.OCPP_DEFAULT_ORGANIZATION,
+            password=password if username == charge_point_id else None,
+        )
+        if credentials is None:
+            return Admission(None, "unknown_station")
+    if organization_slug and organization_slug != credentials.organization_slug:
+        return Admission(None, "wrong_organization")
+    refusal = _security_refusal(credentials, username, password, tls)
+    if refusal:
+        return Admission(None, refusal)
+    previous = station_connected(
+        charge_point_id=charge_point_id,
+        ocpp_version=ocpp_version,
+        node_name=node_name,
+        channel_name=channel_name,
+        remote_address=remote_address,
+    )
+    return Admission(credentials, previous_channel=previous)
+
+
+def _security_refusal(
+    credentials: StationCredentials,
+    username: str | None,
+    password: str | None,
+    tls: bool,
+) -> str:
+    profile = credentials.security_profile
+    if profile == ChargePoint.SecurityProfile.NONE:
+        return ""
+    if profile >= ChargePoint.SecurityProfile.BASIC_TLS and not tls:
+        return "tls_required"
+    if profile == ChargePoint.SecurityProfile.CLIENT_CERT:
+        # Needs the client certificate, which the ASGI servers do not pass on.
+        return "client_certificate_unsupported"
+    if (
+        username != credentials.id
+        or not password
+        or not credentials.password_hash
+        or not verify_secret(password, credentials.password_hash)
+    ):
+        return "bad_credentials"
+    return ""
 
 
 def station_disconnected(*, charge_point_id: str, channel_name: str) -> bool:
