@@ -39,11 +39,14 @@ def test_one_decimal_charging_rates_pass_multiple_of_validation():
     profile = {
         "connectorId": 1,
         "csChargingProfiles": {
-            "chargingProfileId": 1, "stackLevel": 0,
+            "chargingProfileId": 1,
+            "stackLevel": 0,
             "chargingProfilePurpose": "TxDefaultProfile",
             "chargingProfileKind": "Absolute",
-            "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [
-                {"startPeriod": 0, "limit": 21.4}]},
+            "chargingSchedule": {
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 21.4}],
+            },
         },
     }
     assert validate_command("1.6", "SetChargingProfile", profile) is profile
@@ -52,9 +55,13 @@ def test_one_decimal_charging_rates_pass_multiple_of_validation():
 async def _connected(station_id: str, protocol: str = "ocpp1.6"):
     await sync_to_async(make_station)(station_id)
     communicator = WebsocketCommunicator(
-        application, f"/ocpp/{station_id}", subprotocols=[protocol],
-        headers=[(k.lower().encode(), v.encode())
-                 for k, v in basic_auth(station_id, PASSWORD).items()],
+        application,
+        f"/ocpp/{station_id}",
+        subprotocols=[protocol],
+        headers=[
+            (k.lower().encode(), v.encode())
+            for k, v in basic_auth(station_id, PASSWORD).items()
+        ],
     )
     connected, _ = await communicator.connect()
     assert connected
@@ -72,15 +79,20 @@ async def _answer(communicator, payload=None, error=None):
 
 async def test_command_round_trip_returns_the_station_answer_and_is_logged():
     communicator = await _connected("CMD1")
-    command = asyncio.create_task(send_command_async(
-        "CMD1", "Reset", {"type": "Soft"}, requested_by="user:test"))
+    command = asyncio.create_task(
+        send_command_async("CMD1", "Reset", {"type": "Soft"}, requested_by="user:test")
+    )
     frame = await _answer(communicator, {"status": "Accepted"})
     result = await command
     log = await sync_to_async(CommandLog.objects.get)(pk=result.log_id)
     await communicator.disconnect()
     assert frame[0] == 2 and frame[2:] == ["Reset", {"type": "Soft"}]
     assert (result.status, result.response) == ("Accepted", {"status": "Accepted"})
-    assert (log.outcome, log.requested_by, log.unique_id) == ("ok", "user:test", frame[1])
+    assert (log.outcome, log.requested_by, log.unique_id) == (
+        "ok",
+        "user:test",
+        frame[1],
+    )
 
 
 async def test_call_error_from_station_raises_rejected_with_its_code():
