@@ -3,6 +3,10 @@
 It sends CALLs and waits for their answers, answers the CSMS's CALLs from a
 table of canned replies (recording what it received), and can send raw frames
 for the malformed-input cases.
+
+``station.replies[action]`` is the answer payload (default
+``{"status": "Accepted"}``), or ``StationError(code, description)`` to answer
+with a CALLERROR, or ``NO_REPLY`` to record the CALL and never answer it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,17 @@ from dataclasses import dataclass, field
 import websockets
 
 _ids = itertools.count(1)
+
+NO_REPLY = object()
+
+
+@dataclass
+class StationError:
+    """A canned CALLERROR answer."""
+
+    code: str
+    description: str = ""
+    details: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -73,8 +88,7 @@ class Station:
                 frame = json.loads(text)
                 if frame[0] == 2:
                     self.received_calls.append((frame[2], frame[3]))
-                    reply = self.replies.get(frame[2], {"status": "Accepted"})
-                    await self.ws.send(json.dumps([3, frame[1], reply]))
+                    await self._answer(frame[1], frame[2])
                     continue
                 answer = Answer(kind=frame[0], unique_id=frame[1])
                 if frame[0] == 3:
@@ -92,6 +106,16 @@ class Station:
                 if not future.done():
                     future.set_exception(closed)
             self._waiting.clear()
+
+    async def _answer(self, unique_id: str, action: str) -> None:
+        reply = self.replies.get(action, {"status": "Accepted"})
+        if reply is NO_REPLY:
+            return
+        if isinstance(reply, StationError):
+            frame = [4, unique_id, reply.code, reply.description, reply.details]
+        else:
+            frame = [3, unique_id, reply]
+        await self.ws.send(json.dumps(frame))
 
     async def call(self, action: str, payload: dict, timeout: float = 10) -> Answer:
         unique_id = f"t{next(_ids)}"

@@ -3,7 +3,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from apps.ocpp.models import MessageLog
+from apps.ocpp.models import CommandLog, MessageLog
 from apps.organizations.admin_scoping import TenantScopedAdmin
 
 MESSAGE_TYPES = {2: "CALL", 3: "CALLRESULT", 4: "CALLERROR"}
@@ -51,6 +51,81 @@ class MessageLogAdmin(TenantScopedAdmin):
         except ValueError:
             text = obj.frame
         return format_html('<pre style="white-space:pre-wrap">{}</pre>', text)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+
+def _json_block(value) -> str:
+    if value is None:
+        return "—"
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+    return format_html('<pre style="white-space:pre-wrap">{}</pre>', text)
+
+
+@admin.register(CommandLog)
+class CommandLogAdmin(TenantScopedAdmin):
+    """Every command sent to a station and how it ended: append-only."""
+
+    list_display = (
+        "created_at",
+        "charge_point",
+        "action",
+        "outcome",
+        "answer_status",
+        "requested_by",
+        "duration_ms",
+    )
+    list_filter = ("outcome", "action")
+    search_fields = ("charge_point__id", "requested_by", "unique_id", "action")
+    date_hierarchy = "created_at"
+    list_select_related = ("charge_point",)
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+    fields = (
+        "charge_point",
+        "action",
+        "requested_by",
+        "unique_id",
+        "outcome",
+        ("error_code", "error_description"),
+        ("created_at", "completed_at", "duration_ms"),
+        "payload_pretty",
+        "response_pretty",
+    )
+    readonly_fields = (
+        "charge_point",
+        "action",
+        "requested_by",
+        "unique_id",
+        "outcome",
+        "error_code",
+        "error_description",
+        "created_at",
+        "completed_at",
+        "duration_ms",
+        "payload_pretty",
+        "response_pretty",
+    )
+
+    @admin.display(description="Status")
+    def answer_status(self, obj: CommandLog) -> str:
+        status = (obj.response or {}).get("status")
+        return status if isinstance(status, str) else "—"
+
+    @admin.display(description="Payload")
+    def payload_pretty(self, obj: CommandLog) -> str:
+        return _json_block(obj.payload)
+
+    @admin.display(description="Response")
+    def response_pretty(self, obj: CommandLog) -> str:
+        return _json_block(obj.response)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -134,7 +134,9 @@ def _prepare(station_id: str, action: str, payload: dict, requested_by: str):
     )
     if not station.is_online or not station.channel_name:
         _finish(log, {"outcome": "offline"}, 0)
-        raise StationOffline(f"Station {station_id} is offline.")
+        raise StationOffline(
+            f"Station {station_id} is offline.", details={"command_id": log.pk}
+        )
     return station, log
 
 
@@ -174,11 +176,15 @@ async def send_command_async(
     outcome = reply["outcome"]
     if outcome == "ok":
         return CommandResult(action, reply["response"], log.pk, duration_ms)
+    # Errors name the CommandLog, so callers can link or look it up.
     if outcome == "offline":
-        raise StationOffline(f"Station {station_id} went offline.")
+        raise StationOffline(
+            f"Station {station_id} went offline.", details={"command_id": log.pk}
+        )
     if outcome == "timeout":
         raise StationTimeout(
-            f"Station {station_id} did not answer {action} within {timeout:g} s."
+            f"Station {station_id} did not answer {action} within {timeout:g} s.",
+            details={"command_id": log.pk},
         )
     raise StationRejected(
         f"Station {station_id} answered {action} with {reply['code']}: "
@@ -187,6 +193,7 @@ async def send_command_async(
             "code": reply["code"],
             "description": reply.get("description", ""),
             "details": reply.get("details", {}),
+            "command_id": log.pk,
         },
     )
 

@@ -79,3 +79,55 @@ class CommandLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} → {self.charge_point_id} ({self.outcome})"
+
+
+class CommandRequest(models.Model):
+    """An id the CSMS hands to a station in a command; the station echoes it later.
+
+    The row's primary key is the id: the ``remoteStartId`` of a 2.0.1
+    RequestStartTransaction (the TransactionEvent that starts the session
+    carries it, so the transaction links back to the request), or the
+    ``requestId`` of GetBaseReport, GetLog and UpdateFirmware. A 1.6 remote
+    start has no such id on the wire; its row records the request all the same
+    (the transaction is found by token, connector and time).
+    """
+
+    TENANT_FIELD = "charge_point__organization"
+
+    class Kind(models.TextChoices):
+        REMOTE_START = "remote_start", "Remote start"
+        REPORT = "report", "Base report"
+        LOG = "log", "Log / diagnostics upload"
+        FIRMWARE = "firmware", "Firmware update"
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="command_requests"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    command = models.OneToOneField(
+        CommandLog,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="request",
+        help_text="The command that carried the id (also when it failed).",
+    )
+    requested_by = models.CharField(max_length=150, blank=True)
+    id_tag = models.CharField(max_length=36, blank=True)
+    evse_id = models.PositiveIntegerField(null=True, blank=True)
+    connector_id = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["charge_point", "kind", "-created_at"],
+                name="command_request_station",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} → {self.charge_point_id}"
