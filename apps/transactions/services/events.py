@@ -124,11 +124,15 @@ def _authorize(
         return authorization
     is_stop = event.trigger_reason == STOP_AUTHORIZED or event.event_type == ENDED
     if event.id_token == tx.id_tag or not is_stop:
-        return authorize_id_token(
+        authorization = authorize_id_token(
             organization=organization,
             id_tag=event.id_token,
             token_type=event.id_token_type,
         )
+        if is_stop:  # the driver's own token: recorded as 1.6 records it
+            tx.stop_id_tag = event.id_token
+            tx.stop_authorization = authorization.as_dict()
+        return authorization
     authorization, mismatch = stop_token_check(
         transaction=tx,
         organization=organization,
@@ -176,7 +180,10 @@ def _refresh_completed(tx: Transaction, *, billing_inputs_changed: bool) -> None
     """Late data for a completed session: recompute its energy, bill again."""
     meter_start = first_register_value(tx)
     meter_start = meter_start if meter_start is not None else tx.meter_start
-    meter_stop = tx.meter_stop if tx.meter_stop is not None else last_register_value(tx)
+    # The stop reading is derived like the start one: the Transaction.End value,
+    # else the latest reading, which a late event may have just brought.
+    meter_stop = last_register_value(tx)
+    meter_stop = meter_stop if meter_stop is not None else tx.meter_stop
     energy = energy_between(meter_start, meter_stop)
     unchanged = (meter_start, meter_stop, energy) == (
         tx.meter_start,
