@@ -18,6 +18,7 @@ from apps.chargepoints.services.lifecycle import station_disconnected
 from apps.ocpp import frames, journal, presence, registry
 from apps.ocpp.db import run_db
 from apps.ocpp.errors import CallErrorReply
+from apps.ocpp.frames import CALLRESULT
 from apps.ocpp.handshake import Refusal, admit
 from apps.ocpp.metrics import message_counter
 from apps.ocpp.session import StationCallError, StationSession
@@ -275,6 +276,18 @@ async def execute_call(
         return {"outcome": "timeout"}
     except ConnectionError:
         return {"outcome": "offline"}
+    try:
+        registry.router_for(session.version).validate(CALLRESULT, action, response)
+    except CallErrorReply as invalid:
+        # The station answered, but not with a valid response: the caller must
+        # not act on it as if it were one.
+        return {
+            "outcome": "call_error",
+            "code": invalid.code,
+            "description": f"Invalid {action} response from the station: "
+            f"{invalid.description}",
+            "details": {"response": response, **invalid.details},
+        }
     if (
         action in ("TriggerMessage", "ExtendedTriggerMessage")
         and response.get("status") == "Accepted"

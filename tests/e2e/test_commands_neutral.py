@@ -5,6 +5,9 @@ expected payload stands for the id the answer reports (``remote_start_id`` or
 ``request_id``), which the CSMS allocates.
 """
 
+import json
+from pathlib import Path
+
 import pytest
 from asgiref.sync import sync_to_async
 
@@ -217,8 +220,21 @@ def _with_ids(payload, allocated):
     return payload
 
 
+_ANSWERS = {
+    version: json.loads(
+        (
+            Path(__file__).parents[1] / "fixtures" / "ocpp" / f"commands_{version}.json"
+        ).read_text()
+    )
+    for version in ("1.6", "2.0.1", "2.1")
+}
+
+
 async def _run(live, version, station_id, path, body, action, payload):
+    # A schema-valid answer: the CSMS refuses invalid ones with 502.
+    answer_payload = _ANSWERS[version][action]["response"]
     async with commanding(live, station_id, version) as (station, api):
+        station.replies[action] = answer_payload
         # when
         answer = await api.post(station_url(station_id, f"{path}/"), json=body)
     # then
@@ -226,8 +242,8 @@ async def _run(live, version, station_id, path, body, action, payload):
     assert answer.status_code == 200, data
     allocated = data.get("remote_start_id", data.get("request_id"))
     assert station.received_calls == [(action, _with_ids(payload, allocated))]
-    assert (data["status"], data["action"]) == ("Accepted", action)
-    assert data["response"] == {"status": "Accepted"}
+    assert (data["status"], data["action"]) == (answer_payload.get("status"), action)
+    assert data["response"] == answer_payload
 
 
 @pytest.mark.parametrize(

@@ -121,3 +121,15 @@ async def test_offline_station_is_a_conflict():
     with pytest.raises(StationOffline) as error:
         await send_command_async("CMD4", "ClearCache", {})
     assert error.value.status == 409
+
+
+async def test_an_invalid_answer_from_the_station_is_a_rejection():
+    communicator = await _connected("CMD5")
+    command = asyncio.create_task(send_command_async("CMD5", "Reset", {"type": "Hard"}))
+    await _answer(communicator, {"status": "Maybe"})
+    with pytest.raises(StationRejected) as error:
+        await command
+    log = await sync_to_async(CommandLog.objects.get)(charge_point_id="CMD5")
+    await communicator.disconnect()
+    assert error.value.details["code"] == "PropertyConstraintViolation"
+    assert log.outcome == "call_error"
