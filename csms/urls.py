@@ -5,7 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 api_v1 = [
     path("", include("apps.organizations.urls")),
     path("", include("apps.chargepoints.urls")),
+    path("", include("apps.ocpp.urls")),
     path("", include("apps.transactions.urls")),
+    path("", include("apps.authlists.urls")),
     path("", include("apps.billing.urls")),
 ]
 

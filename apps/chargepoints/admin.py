@@ -4,6 +4,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from apps.authlists.admin import LocalListStationAdminMixin
+from apps.chargepoints.admin_commands import BULK_ACTIONS, StationCommandsAdminMixin
+from apps.chargepoints.admin_configuration import StationConfigurationAdminMixin
 from apps.chargepoints.models import ChargePoint, Evse
 from apps.chargepoints.selectors import CONNECTORS_PREFETCH
 from apps.chargepoints.services.management import (
@@ -142,7 +145,12 @@ class EvseInline(TenantScopedInline):
 
 
 @admin.register(ChargePoint)
-class ChargePointAdmin(TenantScopedAdmin):
+class ChargePointAdmin(
+    StationCommandsAdminMixin,
+    StationConfigurationAdminMixin,
+    LocalListStationAdminMixin,
+    TenantScopedAdmin,
+):
     form = ChargePointAdminForm
     list_display = (
         "online",
@@ -167,7 +175,7 @@ class ChargePointAdmin(TenantScopedAdmin):
     list_select_related = ("organization",)
     ordering = ("id",)
     inlines = [EvseInline]
-    actions = ["accept_registration", "reject_registration"]
+    actions = ["accept_registration", "reject_registration", *BULK_ACTIONS]
     # Same as the API: operators register, configure and remove stations.
     add_role = "operator"
     delete_role = "operator"
@@ -183,6 +191,8 @@ class ChargePointAdmin(TenantScopedAdmin):
                     "registration_status",
                     "heartbeat_interval",
                     "journal",
+                    "configuration",
+                    "local_list",
                 )
             },
         ),
@@ -226,7 +236,13 @@ class ChargePointAdmin(TenantScopedAdmin):
     )
 
     def get_readonly_fields(self, request, obj=None):
-        fields = (*REPORTED_FIELDS, "password_state", "journal")
+        fields = (
+            *REPORTED_FIELDS,
+            "password_state",
+            "journal",
+            "configuration",
+            "local_list",
+        )
         if obj is not None:  # the identity is the primary key
             fields = ("id", "organization", *fields)
         return fields

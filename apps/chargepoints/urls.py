@@ -6,6 +6,7 @@ from apps.chargepoints.views import (
     ChargePointMessageListView,
     ChargePointViewSet,
 )
+from apps.chargepoints.views_configuration import ChargePointConfigurationView
 
 router = SimpleRouter()
 router.register("charge-points", ChargePointViewSet, basename="charge-point")
@@ -16,5 +17,10 @@ urlpatterns = [
         rf"^charge-points/(?P<pk>{STATION_ID_PATTERN})/messages/$",
         ChargePointMessageListView.as_view(),
         name="charge-point-messages",
+    ),
+    re_path(
+        rf"^charge-points/(?P<pk>{STATION_ID_PATTERN})/configuration/$",
+        ChargePointConfigurationView.as_view(),
+        name="charge-point-configuration",
     ),
 ]

@@ -99,6 +99,7 @@ class OrganizationAdmin(TenantScopedAdmin):
         "accept_foreign_tokens",
         "stop_token_mismatch",
         "heartbeat_interval",
+        "local_list_auto_sync",
         "created_at",
     )
     inlines = [MembershipInline]

@@ -33,6 +33,12 @@ class Organization(models.Model):
         blank=True,
         help_text="Seconds; empty uses the server default.",
     )
+    local_list_auto_sync = models.BooleanField(
+        "sync local authorization lists",
+        default=False,
+        help_text="Push the difference of the local authorization list to a "
+        "station each time it boots (OCPP SendLocalList).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     TENANT_FIELD = "id"

@@ -20,6 +20,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "accept_foreign_tokens",
             "stop_token_mismatch",
             "heartbeat_interval",
+            "local_list_auto_sync",
             "created_at",
             "role",
         )
@@ -41,6 +42,7 @@ class OrganizationUpdateSerializer(serializers.ModelSerializer):
             "accept_foreign_tokens",
             "stop_token_mismatch",
             "heartbeat_interval",
+            "local_list_auto_sync",
         )
 
 

@@ -25,6 +25,7 @@ ORGANIZATION_UPDATABLE_FIELDS = frozenset(
         "accept_foreign_tokens",
         "stop_token_mismatch",
         "heartbeat_interval",
+        "local_list_auto_sync",
     }
 )
 _PREFIX_ATTEMPTS = 5

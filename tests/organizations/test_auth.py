@@ -265,5 +265,6 @@ def test_openapi_schema_describes_these_endpoints():
         "/api/v1/charge-points/",
         "/api/v1/charge-points/{id}/",
         "/api/v1/charge-points/{id}/messages/",
+        "/api/v1/charge-points/{id}/configuration/",
     }
     assert "ApiKeyAuth" in schema["components"]["securitySchemes"]

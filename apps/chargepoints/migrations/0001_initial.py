@@ -6,91 +6,192 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organizations', '0001_initial'),
+        ("organizations", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChargePoint',
+            name="ChargePoint",
             fields=[
-                ('id', models.CharField(max_length=48, primary_key=True, serialize=False, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9._~\\-*]{1,48}$', 'Use 1-48 of: letters, digits and . _ ~ - *')], verbose_name='OCPP identity')),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('ocpp_version', models.CharField(blank=True, choices=[('1.6', 'OCPP 1.6J'), ('2.0.1', 'OCPP 2.0.1'), ('2.1', 'OCPP 2.1')], max_length=8, null=True)),
-                ('vendor', models.CharField(blank=True, max_length=50)),
-                ('model', models.CharField(blank=True, max_length=50)),
-                ('serial_number', models.CharField(blank=True, max_length=50)),
-                ('firmware_version', models.CharField(blank=True, max_length=50)),
-                ('iccid', models.CharField(blank=True, max_length=20)),
-                ('imsi', models.CharField(blank=True, max_length=20)),
-                ('meter_type', models.CharField(blank=True, max_length=25)),
-                ('meter_serial_number', models.CharField(blank=True, max_length=25)),
-                ('registration_status', models.CharField(choices=[('Accepted', 'Accepted'), ('Pending', 'Pending'), ('Rejected', 'Rejected')], default='Accepted', max_length=8)),
-                ('security_profile', models.PositiveSmallIntegerField(choices=[(0, '0: no authentication (testing only)'), (1, '1: HTTP Basic'), (2, '2: TLS with HTTP Basic'), (3, '3: TLS with client certificate')], default=1)),
-                ('password_hash', models.CharField(blank=True, editable=False, max_length=128)),
-                ('heartbeat_interval', models.PositiveIntegerField(blank=True, help_text="Seconds; empty uses the organization's.", null=True)),
-                ('status', models.CharField(blank=True, max_length=20)),
-                ('error_code', models.CharField(blank=True, max_length=50)),
-                ('is_online', models.BooleanField(db_index=True, default=False)),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('last_boot_at', models.DateTimeField(blank=True, null=True)),
-                ('connected_at', models.DateTimeField(blank=True, null=True)),
-                ('disconnected_at', models.DateTimeField(blank=True, null=True)),
-                ('node_name', models.CharField(blank=True, max_length=100)),
-                ('channel_name', models.CharField(blank=True, max_length=200)),
-                ('remote_address', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='charge_points', to='organizations.organization')),
+                (
+                    "id",
+                    models.CharField(
+                        max_length=48,
+                        primary_key=True,
+                        serialize=False,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9._~\\-*]{1,48}$",
+                                "Use 1-48 of: letters, digits and . _ ~ - *",
+                            )
+                        ],
+                        verbose_name="OCPP identity",
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=200)),
+                (
+                    "ocpp_version",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("1.6", "OCPP 1.6J"),
+                            ("2.0.1", "OCPP 2.0.1"),
+                            ("2.1", "OCPP 2.1"),
+                        ],
+                        max_length=8,
+                        null=True,
+                    ),
+                ),
+                ("vendor", models.CharField(blank=True, max_length=50)),
+                ("model", models.CharField(blank=True, max_length=50)),
+                ("serial_number", models.CharField(blank=True, max_length=50)),
+                ("firmware_version", models.CharField(blank=True, max_length=50)),
+                ("iccid", models.CharField(blank=True, max_length=20)),
+                ("imsi", models.CharField(blank=True, max_length=20)),
+                ("meter_type", models.CharField(blank=True, max_length=25)),
+                ("meter_serial_number", models.CharField(blank=True, max_length=25)),
+                (
+                    "registration_status",
+                    models.CharField(
+                        choices=[
+                            ("Accepted", "Accepted"),
+                            ("Pending", "Pending"),
+                            ("Rejected", "Rejected"),
+                        ],
+                        default="Accepted",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "security_profile",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "0: no authentication (testing only)"),
+                            (1, "1: HTTP Basic"),
+                            (2, "2: TLS with HTTP Basic"),
+                            (3, "3: TLS with client certificate"),
+                        ],
+                        default=1,
+                    ),
+                ),
+                (
+                    "password_hash",
+                    models.CharField(blank=True, editable=False, max_length=128),
+                ),
+                (
+                    "heartbeat_interval",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Seconds; empty uses the organization's.",
+                        null=True,
+                    ),
+                ),
+                ("status", models.CharField(blank=True, max_length=20)),
+                ("error_code", models.CharField(blank=True, max_length=50)),
+                ("is_online", models.BooleanField(db_index=True, default=False)),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("last_boot_at", models.DateTimeField(blank=True, null=True)),
+                ("connected_at", models.DateTimeField(blank=True, null=True)),
+                ("disconnected_at", models.DateTimeField(blank=True, null=True)),
+                ("node_name", models.CharField(blank=True, max_length=100)),
+                ("channel_name", models.CharField(blank=True, max_length=200)),
+                ("remote_address", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="charge_points",
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Evse',
+            name="Evse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('evse_id', models.PositiveIntegerField()),
-                ('status', models.CharField(blank=True, max_length=20)),
-                ('updated_at', models.DateTimeField(blank=True, null=True)),
-                ('charge_point', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evses', to='chargepoints.chargepoint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("evse_id", models.PositiveIntegerField()),
+                ("status", models.CharField(blank=True, max_length=20)),
+                ("updated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "charge_point",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evses",
+                        to="chargepoints.chargepoint",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'EVSE',
-                'ordering': ['charge_point', 'evse_id'],
+                "verbose_name": "EVSE",
+                "ordering": ["charge_point", "evse_id"],
             },
         ),
         migrations.CreateModel(
-            name='Connector',
+            name="Connector",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('connector_id', models.PositiveIntegerField()),
-                ('status', models.CharField(blank=True, max_length=20)),
-                ('error_code', models.CharField(blank=True, max_length=50)),
-                ('info', models.CharField(blank=True, max_length=50)),
-                ('vendor_id', models.CharField(blank=True, max_length=255)),
-                ('vendor_error_code', models.CharField(blank=True, max_length=50)),
-                ('updated_at', models.DateTimeField(blank=True, null=True)),
-                ('evse', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='connectors', to='chargepoints.evse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("connector_id", models.PositiveIntegerField()),
+                ("status", models.CharField(blank=True, max_length=20)),
+                ("error_code", models.CharField(blank=True, max_length=50)),
+                ("info", models.CharField(blank=True, max_length=50)),
+                ("vendor_id", models.CharField(blank=True, max_length=255)),
+                ("vendor_error_code", models.CharField(blank=True, max_length=50)),
+                ("updated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "evse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="connectors",
+                        to="chargepoints.evse",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['evse', 'connector_id'],
+                "ordering": ["evse", "connector_id"],
             },
         ),
         migrations.AddIndex(
-            model_name='chargepoint',
-            index=models.Index(fields=['organization', 'is_online'], name='chargepoint_organiz_970bbb_idx'),
+            model_name="chargepoint",
+            index=models.Index(
+                fields=["organization", "is_online"],
+                name="chargepoint_organiz_970bbb_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evse',
-            constraint=models.UniqueConstraint(fields=('charge_point', 'evse_id'), name='unique_evse_per_station'),
+            model_name="evse",
+            constraint=models.UniqueConstraint(
+                fields=("charge_point", "evse_id"), name="unique_evse_per_station"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='connector',
-            constraint=models.UniqueConstraint(fields=('evse', 'connector_id'), name='unique_connector_per_evse'),
+            model_name="connector",
+            constraint=models.UniqueConstraint(
+                fields=("evse", "connector_id"), name="unique_connector_per_evse"
+            ),
         ),
     ]

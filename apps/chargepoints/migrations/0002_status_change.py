@@ -5,30 +5,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chargepoints', '0001_initial'),
+        ("chargepoints", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('evse_id', models.PositiveIntegerField()),
-                ('connector_id', models.PositiveIntegerField()),
-                ('status', models.CharField(max_length=20)),
-                ('previous_status', models.CharField(blank=True, max_length=20)),
-                ('error_code', models.CharField(blank=True, max_length=50)),
-                ('info', models.CharField(blank=True, max_length=50)),
-                ('vendor_error_code', models.CharField(blank=True, max_length=50)),
-                ('occurred_at', models.DateTimeField(help_text='As reported by the station')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('charge_point', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='chargepoints.chargepoint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("evse_id", models.PositiveIntegerField()),
+                ("connector_id", models.PositiveIntegerField()),
+                ("status", models.CharField(max_length=20)),
+                ("previous_status", models.CharField(blank=True, max_length=20)),
+                ("error_code", models.CharField(blank=True, max_length=50)),
+                ("info", models.CharField(blank=True, max_length=50)),
+                ("vendor_error_code", models.CharField(blank=True, max_length=50)),
+                (
+                    "occurred_at",
+                    models.DateTimeField(help_text="As reported by the station"),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "charge_point",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="chargepoints.chargepoint",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['charge_point', 'evse_id', 'connector_id', '-occurred_at'], name='status_change_lookup')],
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=[
+                            "charge_point",
+                            "evse_id",
+                            "connector_id",
+                            "-occurred_at",
+                        ],
+                        name="status_change_lookup",
+                    )
+                ],
             },
         ),
     ]

@@ -1,3 +1,5 @@
+"""Stations, their EVSEs and connectors, status history and groups."""
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -185,3 +187,33 @@ class StatusChange(models.Model):
         return (
             f"{self.charge_point_id}/{self.evse_id}/{self.connector_id}: {self.status}"
         )
+
+
+class StationGroup(models.Model):
+    """Stations an operator handles together (a site, a customer, a fleet).
+
+    Used to give a group its own local authorization list.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="station_groups"
+    )
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=200, blank=True)
+    charge_points = models.ManyToManyField(
+        ChargePoint, related_name="groups", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="unique_station_group_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AuthListsConfig(AppConfig):
+    name = "apps.authlists"
+    label = "authlists"
+    verbose_name = "Local authorization lists"
