@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
+from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -31,6 +32,20 @@ logger = logging.getLogger(__name__)
 
 class OcppConsumer(AsyncWebsocketConsumer):
     session: StationSession | None = None
+
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch, minus its per-message ``aclose_old_connections``.
+
+        Channels hops to a worker thread before every message to close stale
+        database connections: a thread hop per OCPP frame, serialised on the
+        thread Django's sync views share. The edge never uses that thread's
+        connection (all its database work runs in the group-commit thread,
+        which looks after its own), so the hop buys nothing here.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         kwargs = self.scope["url_route"]["kwargs"]
