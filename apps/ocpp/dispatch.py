@@ -215,7 +215,12 @@ async def _deliver(
         future = asyncio.run_coroutine_threadsafe(call, registry.loop)
         return await asyncio.wrap_future(future)
     layer = get_channel_layer()
-    reply_channel = await layer.new_channel("ocpp.reply.")
+    # The default "specific" prefix on purpose: channels_redis has one receive
+    # loop per process, reading the real channel of whoever holds its lock. A
+    # reply channel with another prefix starves while this process's station
+    # consumers hold that lock, so commands time out whenever the API process
+    # also holds stations.
+    reply_channel = await layer.new_channel()
     await layer.send(
         station.channel_name,
         {

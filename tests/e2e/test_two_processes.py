@@ -164,3 +164,27 @@ async def test_station_whose_process_stopped_is_offline(nodes):
     # then
     assert answer.status_code == 409
     assert answer.json()["error"]["code"] == "station_offline"
+
+
+async def test_commands_cross_over_while_both_processes_hold_stations(nodes):
+    # given: one station on each node; the integrator talks to node B
+    node_a, node_b = nodes
+    token = await _setup("TWO-A")
+    await sync_to_async(make_station)("TWO-B")
+    on_a = await connect_station(node_a.ws_url, "TWO-A", "1.6")
+    on_b = await connect_station(node_b.ws_url, "TWO-B", "1.6")
+    # when: commands go to the station on the other node and to the local one
+    async with api_client(node_b.http_url, token) as api:
+        remote = await api.post(station_url("TWO-A", "reset/"), json={"type": "Soft"})
+        local = await api.post(station_url("TWO-B", "reset/"), json={"type": "Soft"})
+        remote_again = await api.post(station_url("TWO-A", "clear-cache/"), json={})
+    await on_a.close()
+    await on_b.close()
+    # then: both answered at once, none waited for a timeout
+    assert (remote.status_code, local.status_code, remote_again.status_code) == (
+        200,
+        200,
+        200,
+    )
+    assert [action for action, _ in on_a.received_calls] == ["Reset", "ClearCache"]
+    assert [action for action, _ in on_b.received_calls] == ["Reset"]
