@@ -1,21 +1,48 @@
-"""Plain bulk inserts for the hot path's append-only tables, and staging.
+"""Bulk writes for the hot path, and the group commit's staging area.
 
-``bulk_create`` builds a model instance per row; for journal rows and status
-history, which nobody reads back in the same transaction, a COPY on
-PostgreSQL (executemany elsewhere) costs a fraction of that.
+``bulk_create`` builds a model instance per row; for append-only rows that
+nobody reads back in the same transaction, a COPY on PostgreSQL (executemany
+elsewhere) costs a fraction of that.
+
+Inside a group-commit batch, handlers may *stage* writes instead of issuing
+them: rows to insert, and field updates of rows they hold locked. The batch
+writes everything staged with a few statements just before its commit (or
+earlier, whenever a handler that reads through the ORM is about to run), so
+every statement is paid once per batch instead of once per message. Outside a
+batch the same calls write at once.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection, models
+from django.utils import timezone
+
+
+def _prepared(model_fields, row) -> tuple:
+    # Values through the fields' own conversion, stored exactly as the ORM would
+    # (SQLite keeps datetimes as text, JSON is adapted, and so on).
+    return tuple(
+        f.get_db_prep_value(value, connection, prepared=False)
+        for f, value in zip(model_fields, row, strict=True)
+    )
 
 
 def insert_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[tuple],
+    *,
+    ignore_conflicts: bool = False,
 ) -> None:
+    """Insert ``rows`` (tuples in ``fields`` order) with as few statements as can be.
+
+    ``ignore_conflicts`` skips rows a unique constraint already holds (a
+    repeated message); without it, a COPY on PostgreSQL.
+    """
     if not rows:
         return
     meta = model._meta
@@ -23,45 +50,163 @@ def insert_rows(
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not ignore_conflicts:
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row(_copy_values(model_fields, row))
             return
-        # Elsewhere values go through the fields' own conversion, so that they
-        # are stored exactly as the ORM would (SQLite keeps datetimes as text).
-        prepared = [
-            tuple(
-                f.get_db_prep_value(value, connection, prepared=False)
-                for f, value in zip(model_fields, row, strict=True)
+        prepared = [_prepared(model_fields, row) for row in rows]
+        if not ignore_conflicts:
+            marks = ", ".join(["%s"] * len(fields))
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
+                prepared,
             )
-            for row in rows
-        ]
-        marks = ", ".join(["%s"] * len(fields))
+            return
+        # One multi-row statement per chunk (SQLite and PostgreSQL alike know
+        # ON CONFLICT DO NOTHING); chunked below the bound-parameter limits.
+        limit = 30000 if connection.vendor == "postgresql" else 999
+        size = max(1, limit // len(fields))
+        row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        for start in range(0, len(prepared), size):
+            chunk = prepared[start : start + size]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
+                + ", ".join([row_marks] * len(chunk))
+                + " ON CONFLICT DO NOTHING",
+                [value for row in chunk for value in row],
+            )
+
+
+def _copy_values(model_fields, row) -> tuple:
+    # COPY adapts Python values itself; only JSON needs the field's adapter.
+    if not any(isinstance(f, models.JSONField) for f in model_fields):
+        return row
+    return tuple(
+        f.get_db_prep_value(value, connection, prepared=False)
+        if isinstance(f, models.JSONField)
+        else value
+        for f, value in zip(model_fields, row, strict=True)
+    )
+
+
+def update_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]
+) -> None:
+    """``UPDATE ... SET fields WHERE pk`` for each row (values..., pk), pipelined."""
+    if not rows:
+        return
+    meta = model._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
+    pk = meta.pk
+    prepared = [
+        (*_prepared(model_fields, row[:-1]), pk.get_db_prep_value(row[-1], connection))
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
+            f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608
+            f"WHERE {quote(pk.column)} = %s",
             prepared,
         )
 
 
-_staging = threading.local()
+class Staging:
+    """What one group-commit batch has staged, and its identity map."""
+
+    __slots__ = ("inserts", "updates", "cache")
+
+    def __init__(self) -> None:
+        self.inserts: dict[tuple, list[tuple]] = {}
+        self.updates: dict[tuple[type, Any], tuple[models.Model, set[str]]] = {}
+        # Rows a batch has loaded (and locked) for its items, by a key of the
+        # loader's choosing: the next message about the same row skips the read.
+        self.cache: dict = {}
+
+    def flush(self) -> None:
+        inserts, self.inserts = self.inserts, {}
+        for (model, fields, ignore), rows in inserts.items():
+            insert_rows(model, fields, rows, ignore_conflicts=ignore)
+        updates, self.updates = self.updates, {}
+        grouped: dict[tuple, list[tuple]] = {}
+        for obj, names in updates.values():
+            fields = tuple(sorted(names))
+            row = (*(getattr(obj, name) for name in fields), obj.pk)
+            grouped.setdefault((type(obj), fields), []).append(row)
+        for (model, fields), rows in grouped.items():
+            update_rows(model, fields, rows)
 
 
-def stage_rows(model: type, fields: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert append-only rows with the current group commit, in bulk.
+_local = threading.local()
 
-    Inside the group-commit thread the rows wait for the end of the batch and
-    go in with one COPY per table, still before the commit; anywhere else
-    they are inserted at once.
-    """
-    staged = getattr(_staging, "rows", None)  # set by the group-commit thread
-    if staged is None:
-        insert_rows(model, fields, rows)
+
+def current_staging() -> Staging | None:
+    """The batch this thread is running, if any."""
+    return getattr(_local, "staging", None)
+
+
+def begin_staging() -> Staging:
+    _local.staging = Staging()
+    return _local.staging
+
+
+def end_staging() -> None:
+    _local.staging = None
+
+
+def stage_rows(
+    model: type[models.Model],
+    fields: tuple[str, ...],
+    rows: list[tuple],
+    *,
+    ignore_conflicts: bool = False,
+) -> None:
+    """Insert rows with the current group commit, in bulk (at once outside one)."""
+    staging = current_staging()
+    if staging is None:
+        insert_rows(model, fields, rows, ignore_conflicts=ignore_conflicts)
     else:
-        staged.setdefault((model, fields), []).extend(rows)
+        staging.inserts.setdefault((model, fields, ignore_conflicts), []).extend(rows)
+
+
+def stage_update(obj: models.Model, fields: Sequence[str]) -> None:
+    """Write ``obj``'s ``fields`` with the current group commit (at once outside one).
+
+    The values written are the object's at flush time, so later changes to the
+    same object in the batch are folded into one statement. An ``auto_now``
+    field of the model is stamped too.
+    """
+    names = set(fields)
+    for field in obj._meta.concrete_fields:
+        if getattr(field, "auto_now", False):
+            setattr(obj, field.attname, timezone.now())
+            names.add(field.attname)
+    staging = current_staging()
+    if staging is None:
+        type(obj).objects.filter(pk=obj.pk).update(
+            **{name: getattr(obj, name) for name in names}
+        )
+        return
+    key = (type(obj), obj.pk)
+    staged = staging.updates.get(key)
+    if staged is not None and staged[0] is not obj:
+        staging.flush()  # another copy of the row: write the first one's changes
+        staged = None
+    if staged is None:
+        staging.updates[key] = (obj, names)
+    else:
+        staged[1].update(names)
 
 
 def flush_staged() -> None:
-    staged, _staging.rows = _staging.rows, {}
-    for (model, fields), rows in staged.items():
-        insert_rows(model, fields, rows)
+    """Write what the current batch staged, now (before a read that needs it)."""
+    staging = current_staging()
+    if staging is not None:
+        staging.flush()
+
+
+def batch_cache() -> dict | None:
+    staging = current_staging()
+    return None if staging is None else staging.cache

@@ -10,6 +10,12 @@ commit and no message pays a thread hop of its own.
 If anything in a batch fails, the batch is rolled back and each item is run
 again in a transaction of its own, so one bad message never costs another
 station its work.
+
+The hottest handlers (meter values) go through ``run_db_staged``: they name
+the row they need up front, so the batch loads all of them with one query,
+and they stage their writes (``csms.bulk``) instead of issuing them, so the
+batch writes them all with a few statements. Any other item first makes the
+staged writes visible, so ordinary ORM code never sees a stale row.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import Any
 
 from django.db import close_old_connections, connection, transaction
 
-from csms.bulk import _staging, flush_staged
+from csms.bulk import begin_staging, end_staging
 
 logger = logging.getLogger(__name__)
 
@@ -31,15 +37,25 @@ MAX_BATCH = 500
 _STOP = object()
 
 
-class _Item:
-    __slots__ = ("fn", "args", "kwargs", "future", "loop")
+_preloaders: dict[str, Callable[[list], None]] = {}
 
-    def __init__(self, fn, args, kwargs, future, loop):
+
+def register_preloader(kind: str, loader: Callable[[list], None]) -> None:
+    """``loader(keys)`` loads the rows a batch's staged items named into its cache."""
+    _preloaders[kind] = loader
+
+
+class _Item:
+    __slots__ = ("fn", "args", "kwargs", "future", "loop", "staged", "preload")
+
+    def __init__(self, fn, args, kwargs, future, loop, staged=False, preload=None):
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
         self.future = future
         self.loop = loop
+        self.staged = staged  # stages its writes (run after the ordinary items)
+        self.preload = preload  # (kind, key) of the row it needs, or None
 
 
 class GroupCommitExecutor:
@@ -55,11 +71,19 @@ class GroupCommitExecutor:
             self._before_commit.append(hook)
 
     def submit(self, fn: Callable, *args, **kwargs) -> asyncio.Future:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
+        return self._submit(_Item(fn, args, kwargs, None, None))
+
+    def submit_staged(
+        self, fn: Callable, preload: tuple[str, Any] | None, args, kwargs
+    ) -> asyncio.Future:
+        return self._submit(_Item(fn, args, kwargs, None, None, True, preload))
+
+    def _submit(self, item: _Item) -> asyncio.Future:
+        item.loop = asyncio.get_running_loop()
+        item.future = item.loop.create_future()
         self._ensure_thread()
-        self._queue.put(_Item(fn, args, kwargs, future, loop))
-        return future
+        self._queue.put(item)
+        return item.future
 
     def flush_soon(self) -> asyncio.Future:
         """A no-op item: its batch writes whatever the hooks have pending."""
@@ -111,11 +135,11 @@ class GroupCommitExecutor:
         close_old_connections()
         try:
             with transaction.atomic():
-                _staging.rows = {}
-                results = [_call(item) for item in batch]
+                staging = begin_staging()
+                results = _call_all(batch)
                 if any(isinstance(r, _Failure) for r in results):
                     raise _BatchFailed
-                flush_staged()
+                staging.flush()
                 self._run_hooks()
         except _BatchFailed:
             results = self._run_one_by_one(batch)
@@ -123,7 +147,7 @@ class GroupCommitExecutor:
             logger.exception("Group commit failed; retrying one by one")
             results = self._run_one_by_one(batch)
         finally:
-            _staging.rows = None
+            end_staging()
         for item, result in zip(batch, results, strict=True):
             item.loop.call_soon_threadsafe(_resolve, item.future, result)
 
@@ -136,17 +160,17 @@ class GroupCommitExecutor:
         for item in batch:
             try:
                 with transaction.atomic():
-                    _staging.rows = {}
+                    staging = begin_staging()
                     result = _call(item)
                     if isinstance(result, _Failure):
                         raise _ItemFailed(result)
-                    flush_staged()
+                    staging.flush()
             except _ItemFailed as failed:
                 result = failed.failure
             except Exception as exc:
                 result = _Failure(exc)
             results.append(result)
-        _staging.rows = None
+        end_staging()
         try:
             with transaction.atomic():
                 self._run_hooks()
@@ -169,6 +193,34 @@ class _BatchFailed(Exception):
 class _ItemFailed(Exception):
     def __init__(self, failure: _Failure):
         self.failure = failure
+
+
+def _preload(batch: list[_Item]) -> None:
+    keys: dict[str, list] = {}
+    for item in batch:
+        if item.preload is not None:
+            kind, key = item.preload
+            keys.setdefault(kind, []).append(key)
+    for kind, wanted in keys.items():
+        _preloaders[kind](wanted)
+
+
+def _call_all(batch: list[_Item]) -> list:
+    """Ordinary items first, then the staged ones; results in batch order.
+
+    Items of different stations are independent, so their order within a
+    batch is free; this way no ORM read of an ordinary item can miss a staged
+    write, and rows are preloaded after the ordinary items changed them.
+    """
+    results: list = [None] * len(batch)
+    for index, item in enumerate(batch):
+        if not item.staged:
+            results[index] = _call(item)
+    _preload(batch)
+    for index, item in enumerate(batch):
+        if item.staged:
+            results[index] = _call(item)
+    return results
 
 
 def _call(item: _Item) -> Any:
@@ -197,3 +249,17 @@ executor = GroupCommitExecutor()
 async def run_db(fn: Callable, *args, **kwargs) -> Any:
     """Run ``fn(*args, **kwargs)`` in the next group commit; return its result."""
     return await executor.submit(fn, *args, **kwargs)
+
+
+async def run_db_staged(
+    fn: Callable, *args, preload: tuple[str, Any] | None = None, **kwargs
+) -> Any:
+    """``run_db`` for a function that stages its writes (``csms.bulk``).
+
+    ``preload`` is (kind, key) for a preloader registered with
+    ``register_preloader``: the batch loads every item's row with one query.
+    The function must still work when its row is not preloaded (an item run
+    on its own after a failed batch), and must call ``flush_staged`` before
+    ORM code that reads what it or an earlier staged item wrote.
+    """
+    return await executor.submit_staged(fn, preload, args, kwargs)

@@ -148,6 +148,9 @@ class Transaction(models.Model):
     charging_state = models.CharField(
         max_length=16, blank=True, help_text="The latest reported chargingState."
     )
+    charging_state_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the station reported that state."
+    )
     time_spent_charging = models.PositiveIntegerField(null=True, blank=True)
     remote_start_id = models.IntegerField(null=True, blank=True)
     reservation_id = models.IntegerField(null=True, blank=True)

@@ -6,6 +6,12 @@ the answer the first one got. Whatever order events arrive in, the session ends
 up the same: the start is the earliest event, facts only ever fill in, the
 current charging state is the latest by timestamp, and an Ended event stops it
 through the one stop service.
+
+Most events are routine: an Updated event with meter values for an active
+session, nothing to authorize. Those stage their writes with the group commit
+(the session row, preloaded and locked by the batch; the event and its meter
+values, inserted in bulk) and read nothing else. Every other event takes the
+full path through the ORM.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
+from django.utils import timezone
 
 from apps.billing.selectors import transaction_total_cost
 from apps.billing.services.billing import transaction_bill
@@ -26,7 +33,14 @@ from apps.transactions.services.authorization import (
     AuthorizationResult,
     authorize_id_token,
 )
+from apps.transactions.services.locking import (
+    forget_transaction,
+    locked_transaction,
+    remember_transaction,
+)
 from apps.transactions.services.meter_values import (
+    CONTEXT_BEGIN,
+    Reading,
     SampledValueInput,
     first_register_value,
     is_energy_register,
@@ -39,6 +53,7 @@ from apps.transactions.services.stop import (
     stop_token_check,
     transaction_stop,
 )
+from csms.bulk import flush_staged, insert_rows, stage_rows, stage_update
 
 STARTED, UPDATED, ENDED = "Started", "Updated", "Ended"
 STOP_AUTHORIZED = "StopAuthorized"
@@ -67,7 +82,7 @@ class TransactionEventInput:
 
 @dataclass(frozen=True)
 class TransactionEventResult:
-    transaction: Transaction
+    transaction: Transaction | None
     authorization: AuthorizationResult | None
     total_cost: Decimal | None = None
     duplicate: bool = False
@@ -81,14 +96,17 @@ class TransactionEventResult:
         }
 
 
-def _session_for(
-    station: ChargePoint, event: TransactionEventInput
+def _new_session(
+    charge_point_id: str, event: TransactionEventInput
 ) -> tuple[Transaction, bool]:
-    """The session ``event`` is about, created by whichever event comes first."""
-    lookup = {"charge_point": station, "transaction_id": event.transaction_id}
-    tx = Transaction.objects.select_for_update().filter(**lookup).first()
-    if tx is not None:
-        return tx, False
+    """A session for its first event, or the one another process just made."""
+    station = ChargePoint.objects.only("organization_id", "ocpp_version").get(
+        pk=charge_point_id
+    )
+    lookup = {
+        "charge_point_id": charge_point_id,
+        "transaction_id": event.transaction_id,
+    }
     try:
         with db_transaction.atomic():
             tx = Transaction.objects.create(
@@ -102,6 +120,19 @@ def _session_for(
     except IntegrityError:  # another process created it a moment ago
         return Transaction.objects.select_for_update().get(**lookup), False
     return tx, True
+
+
+def _previous_event(
+    tx: Transaction, event: TransactionEventInput
+) -> TransactionEvent | None:
+    """The event already kept under this seqNo, if any.
+
+    A seqNo above every one seen is new without asking the database; the
+    session row is locked, so no other writer can be adding it meanwhile.
+    """
+    if tx.last_seq_no is not None and event.seq_no > tx.last_seq_no:
+        return None
+    return TransactionEvent.objects.filter(transaction=tx, seq_no=event.seq_no).first()
 
 
 def _authorize(
@@ -167,13 +198,34 @@ def _apply_facts(tx: Transaction, event: TransactionEventInput) -> None:
         tx.last_seq_no if tx.last_seq_no is not None else -1, event.seq_no
     )
     if event.charging_state:
-        latest = (
-            tx.events.exclude(charging_state="")
-            .order_by("-timestamp", "-seq_no")
-            .values_list("charging_state", flat=True)
-            .first()
-        )
-        tx.charging_state = latest or event.charging_state
+        _apply_charging_state(tx, event)
+
+
+def _apply_charging_state(tx: Transaction, event: TransactionEventInput) -> None:
+    """The state of the latest event by timestamp (then seqNo) is the current one."""
+    known_at = tx.charging_state_at
+    if known_at is not None and event.timestamp != known_at:
+        if event.timestamp > known_at:
+            _set_state(tx, event.charging_state, event.timestamp)
+        return
+    if known_at is None and not tx.charging_state:
+        _set_state(tx, event.charging_state, event.timestamp)
+        return
+    # A tie, or a session from before charging_state_at: ask the events kept.
+    latest = (
+        tx.events.exclude(charging_state="")
+        .order_by("-timestamp", "-seq_no")
+        .values_list("timestamp", "seq_no", "charging_state")
+        .first()
+    )
+    if latest is None or (event.timestamp, event.seq_no) > latest[:2]:
+        _set_state(tx, event.charging_state, event.timestamp)
+    else:
+        _set_state(tx, latest[2], latest[0])
+
+
+def _set_state(tx: Transaction, state: str, at: datetime) -> None:
+    tx.charging_state, tx.charging_state_at = state, at
 
 
 def _refresh_completed(tx: Transaction, *, billing_inputs_changed: bool) -> None:
@@ -197,23 +249,56 @@ def _refresh_completed(tx: Transaction, *, billing_inputs_changed: bool) -> None
     transaction_bill(transaction=tx)
 
 
-def _record(tx: Transaction, event: TransactionEventInput) -> TransactionEvent | None:
-    """Keep the event once; ``None`` if this seqNo was already received."""
-    try:
-        with db_transaction.atomic():
-            return TransactionEvent.objects.create(
-                transaction=tx,
-                seq_no=event.seq_no,
-                event_type=event.event_type,
-                trigger_reason=event.trigger_reason,
-                timestamp=event.timestamp,
-                offline=event.offline,
-                charging_state=event.charging_state,
-                stopped_reason=event.stopped_reason,
-                id_token=event.id_token or "",
-            )
-    except IntegrityError:
-        return None
+EVENT_FIELDS = (
+    "transaction",
+    "seq_no",
+    "event_type",
+    "trigger_reason",
+    "timestamp",
+    "offline",
+    "charging_state",
+    "stopped_reason",
+    "id_token",
+    "response",
+    "received_at",
+)
+
+
+def _event_row(tx: Transaction, event: TransactionEventInput, response: dict) -> tuple:
+    """The event as kept, with what we answer to it (for repeats)."""
+    return (
+        tx.pk,
+        event.seq_no,
+        event.event_type,
+        event.trigger_reason,
+        event.timestamp,
+        event.offline,
+        event.charging_state,
+        event.stopped_reason,
+        event.id_token or "",
+        response,
+        timezone.now(),
+    )
+
+
+def _start_reading_may_change(
+    tx: Transaction, readings: list[Reading], last_meter_at: datetime | None
+) -> bool:
+    """Whether these readings can change the session's first register value.
+
+    That is the Transaction.Begin reading, else the earliest one: only a Begin
+    reading or one older than the newest seen so far can displace it.
+    """
+    registers = [r for r in readings if is_energy_register(r)]
+    if not registers:
+        return False
+    return (
+        tx.meter_start is None
+        or last_meter_at is None
+        or any(
+            r.context == CONTEXT_BEGIN or r.timestamp < last_meter_at for r in registers
+        )
+    )
 
 
 def _conclude(
@@ -238,29 +323,95 @@ def _conclude(
     return tx
 
 
-@db_transaction.atomic
+ROUTINE_FIELDS = (
+    "started_at",
+    "evse_id",
+    "connector_id",
+    "remote_start_id",
+    "reservation_id",
+    "time_spent_charging",
+    "offline",
+    "last_seq_no",
+    "charging_state",
+    "charging_state_at",
+    "meter_start",
+)
+_ROUTINE_RESPONSE = TransactionEventResult(transaction=None, authorization=None)
+
+
+@db_transaction.atomic(savepoint=False)
 def transaction_event_record(
     *, charge_point_id: str, event: TransactionEventInput
 ) -> TransactionEventResult:
     """Apply one TransactionEventRequest; returns what to answer."""
-    station = ChargePoint.objects.select_related("organization").get(pk=charge_point_id)
-    tx, created = _session_for(station, event)
-    record = _record(tx, event)
-    if record is None:
-        previous = TransactionEvent.objects.get(transaction=tx, seq_no=event.seq_no)
-        return _result_from(tx, previous.response)
-    was_completed, started_at = tx.status == Transaction.Status.COMPLETED, tx.started_at
-    authorization = _authorize(tx, station.organization, event)
+    tx, created = locked_transaction(charge_point_id, event.transaction_id), False
+    if tx is None:
+        tx, created = _new_session(charge_point_id, event)
+        remember_transaction(tx, charge_point_id, event.transaction_id)
+    if not created:
+        previous = _previous_event(tx, event)
+        if previous is not None:
+            return _result_from(tx, previous.response)
+    routine = (
+        not created
+        and event.event_type == UPDATED
+        and event.id_token is None
+        and tx.status == Transaction.Status.ACTIVE
+    )
+    if routine:
+        return _record_routine(tx, event)
+    try:
+        return _record_fully(tx, event, created=created)
+    finally:
+        # The stop and billing services load the row afresh: don't reuse ours.
+        forget_transaction(charge_point_id, event.transaction_id)
+
+
+def _record_routine(
+    tx: Transaction, event: TransactionEventInput
+) -> TransactionEventResult:
+    """An Updated event of an active session: staged writes, no reads."""
     _apply_facts(tx, event)
-    rows = meter_values_record(
-        charge_point_id=charge_point_id,
+    last_meter_at = tx.last_meter_at
+    readings = _record_samples(tx, event)
+    if _start_reading_may_change(tx, readings, last_meter_at):
+        tx.meter_start = first_register_value(tx)
+    stage_update(tx, ROUTINE_FIELDS)
+    stage_rows(
+        TransactionEvent,
+        EVENT_FIELDS,
+        [_event_row(tx, event, _ROUTINE_RESPONSE.as_dict())],
+    )
+    return TransactionEventResult(transaction=tx, authorization=None)
+
+
+def _record_samples(tx: Transaction, event: TransactionEventInput) -> list[Reading]:
+    return meter_values_record(
+        charge_point_id=tx.charge_point_id,
         samples=event.samples,
         transaction=tx,
         evse_id=tx.evse_id or 0,
         connector_id=tx.connector_id or 0,
+        stage=True,
     )
-    if any(is_energy_register(row) for row in rows) and not was_completed:
+
+
+def _record_fully(
+    tx: Transaction, event: TransactionEventInput, *, created: bool
+) -> TransactionEventResult:
+    """Any other event: authorization, start, stop, late data, through the ORM."""
+    flush_staged()
+    # In first: billing reads the charging states of the session's events.
+    insert_rows(TransactionEvent, EVENT_FIELDS, [_event_row(tx, event, {})])
+    was_completed, started_at = tx.status == Transaction.Status.COMPLETED, tx.started_at
+    organization = Organization.objects.get(pk=tx.organization_id)
+    authorization = _authorize(tx, organization, event)
+    _apply_facts(tx, event)
+    last_meter_at = tx.last_meter_at
+    readings = _record_samples(tx, event)
+    if _start_reading_may_change(tx, readings, last_meter_at) and not was_completed:
         tx.meter_start = first_register_value(tx)
+    flush_staged()
     tx.save()
     if created:
         publish_started(tx)
@@ -268,7 +419,8 @@ def transaction_event_record(
         tx,
         event,
         was_completed=was_completed,
-        late_inputs=bool(event.charging_state or rows) or tx.started_at != started_at,
+        late_inputs=bool(event.charging_state or readings)
+        or tx.started_at != started_at,
     )
     total_cost = (
         transaction_total_cost(transaction=tx) if event.event_type == ENDED else None
@@ -276,7 +428,9 @@ def transaction_event_record(
     result = TransactionEventResult(
         transaction=tx, authorization=authorization, total_cost=total_cost
     )
-    TransactionEvent.objects.filter(pk=record.pk).update(response=result.as_dict())
+    TransactionEvent.objects.filter(transaction=tx, seq_no=event.seq_no).update(
+        response=result.as_dict()
+    )
     return result
 
 

@@ -12,8 +12,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction as db_transaction
+from django.utils import timezone
 
 from apps.transactions.models import MeterValue, Transaction
+from apps.transactions.services.locking import locked_transaction
+from csms.bulk import flush_staged, insert_rows, stage_rows, stage_update
 
 logger = logging.getLogger(__name__)
 
@@ -100,20 +103,27 @@ def normalize(sample: SampledValueInput) -> tuple[Decimal | None, str]:
     return value, base
 
 
-def build_meter_value(
-    sample: SampledValueInput,
-    *,
-    charge_point_id: str,
-    transaction: Transaction | None,
-    evse_id: int,
-    connector_id: int,
-) -> MeterValue:
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One sampled value after normalization: what a MeterValue row holds."""
+
+    timestamp: datetime
+    measurand: str
+    phase: str
+    location: str
+    context: str
+    unit: str
+    value: Decimal | None
+    raw_value: str
+    raw_unit: str
+    multiplier: int
+    format: str
+    signed_data: dict | None
+
+
+def reading_of(sample: SampledValueInput) -> Reading:
     value, unit = normalize(sample)
-    return MeterValue(
-        charge_point_id=charge_point_id,
-        transaction=transaction,
-        evse_id=evse_id,
-        connector_id=connector_id,
+    return Reading(
         timestamp=sample.timestamp,
         measurand=sample.measurand or DEFAULT_MEASURAND,
         phase=sample.phase,
@@ -129,7 +139,48 @@ def build_meter_value(
     )
 
 
-def is_energy_register(row: MeterValue) -> bool:
+# MeterValue columns in the order ``_row`` gives them.
+ROW_FIELDS = (
+    "charge_point",
+    "transaction",
+    "evse_id",
+    "connector_id",
+    "timestamp",
+    "measurand",
+    "phase",
+    "location",
+    "context",
+    "unit",
+    "value",
+    "raw_value",
+    "raw_unit",
+    "multiplier",
+    "format",
+    "signed_data",
+    "created_at",
+)
+
+
+def _row(reading: Reading, head: tuple, now: datetime) -> tuple:
+    return (
+        *head,
+        reading.timestamp,
+        reading.measurand,
+        reading.phase,
+        reading.location,
+        reading.context,
+        reading.unit,
+        reading.value,
+        reading.raw_value,
+        reading.raw_unit,
+        reading.multiplier,
+        reading.format,
+        reading.signed_data,
+        now,
+    )
+
+
+def is_energy_register(row: Reading | MeterValue) -> bool:
     """The session's main meter: active import register, all phases, Wh."""
     return (
         row.measurand == ENERGY_REGISTER
@@ -140,7 +191,7 @@ def is_energy_register(row: MeterValue) -> bool:
     )
 
 
-def _is_total_power(row: MeterValue) -> bool:
+def _is_total_power(row: Reading) -> bool:
     return (
         row.measurand == POWER_IMPORT
         and row.phase == ""
@@ -156,58 +207,72 @@ def meter_values_record(
     transaction: Transaction | None = None,
     evse_id: int = 0,
     connector_id: int = 0,
-) -> list[MeterValue]:
+    stage: bool = False,
+) -> list[Reading]:
     """Store ``samples`` in one bulk insert; keep the latest reading on the session.
 
     A value already stored (the same message again) is skipped by the unique
     constraint, so a repeated message changes nothing. Updates ``transaction``'s
-    ``last_meter_*``/``last_power_w`` in memory and in the database.
+    ``last_meter_*``/``last_power_w`` in memory and in the database. With
+    ``stage`` both writes go in with the group commit's bulk statements
+    (``transaction`` must then be locked for the batch).
     """
-    rows = [
-        build_meter_value(
-            sample,
-            charge_point_id=charge_point_id,
-            transaction=transaction,
-            evse_id=evse_id,
-            connector_id=connector_id,
-        )
-        for sample in samples
-    ]
-    if not rows:
-        return rows
-    MeterValue.objects.bulk_create(rows, ignore_conflicts=True)
+    readings = [reading_of(sample) for sample in samples]
+    if not readings:
+        return readings
+    head = (
+        charge_point_id,
+        None if transaction is None else transaction.pk,
+        evse_id,
+        connector_id,
+    )
+    now = timezone.now()
+    rows = [_row(reading, head, now) for reading in readings]
+    if stage:
+        stage_rows(MeterValue, ROW_FIELDS, rows, ignore_conflicts=True)
+    else:
+        insert_rows(MeterValue, ROW_FIELDS, rows, ignore_conflicts=True)
     if transaction is not None:
-        _keep_latest_reading(transaction, rows)
-    return rows
+        changed = _keep_latest_reading(transaction, readings)
+        if changed and stage:
+            stage_update(transaction, changed)
+        elif changed:
+            Transaction.objects.filter(pk=transaction.pk).update(
+                **{name: getattr(transaction, name) for name in changed}
+            )
+    return readings
 
 
-def _keep_latest_reading(transaction: Transaction, rows: list[MeterValue]) -> None:
+def _keep_latest_reading(
+    transaction: Transaction, readings: list[Reading]
+) -> list[str]:
+    """Move the session's latest reading forward in memory; the fields changed."""
     changed: dict = {}
-    registers = [row for row in rows if is_energy_register(row)]
+    registers = [r for r in readings if is_energy_register(r)]
     if registers:
-        latest = max(registers, key=lambda row: row.timestamp)
+        latest = max(registers, key=lambda r: r.timestamp)
         if (
             transaction.last_meter_at is None
             or latest.timestamp >= transaction.last_meter_at
         ):
             changed["last_meter_wh"] = latest.value.quantize(Decimal("0.001"))
             changed["last_meter_at"] = latest.timestamp
-    powers = [row for row in rows if _is_total_power(row)]
+    powers = [r for r in readings if _is_total_power(r)]
     if powers:
-        latest_power = max(powers, key=lambda row: row.timestamp)
+        latest_power = max(powers, key=lambda r: r.timestamp)
         if (
             transaction.last_meter_at is None
             or latest_power.timestamp >= transaction.last_meter_at
         ):
             changed["last_power_w"] = latest_power.value.quantize(Decimal("0.001"))
-    if changed:
-        for name, value in changed.items():
-            setattr(transaction, name, value)
-        Transaction.objects.filter(pk=transaction.pk).update(**changed)
+    for name, value in changed.items():
+        setattr(transaction, name, value)
+    return list(changed)
 
 
 def register_readings(transaction: Transaction):
     """The session's main-meter readings, oldest first (Wh)."""
+    flush_staged()  # readings staged earlier in this batch count too
     return (
         MeterValue.objects.filter(
             transaction=transaction,
@@ -241,7 +306,7 @@ def last_register_value(transaction: Transaction) -> Decimal | None:
     return readings.values_list("value", flat=True).last()
 
 
-@db_transaction.atomic
+@db_transaction.atomic(savepoint=False)
 def meter_values_report(
     *,
     charge_point_id: str,
@@ -256,13 +321,7 @@ def meter_values_report(
     """
     transaction = None
     if transaction_id is not None:
-        transaction = (
-            Transaction.objects.filter(
-                charge_point_id=charge_point_id, transaction_id=transaction_id
-            )
-            .only("pk", "last_meter_at", "last_meter_wh", "last_power_w")
-            .first()
-        )
+        transaction = locked_transaction(charge_point_id, transaction_id)
         if transaction is None:
             logger.warning(
                 "MeterValues for unknown transaction %s on %s",
@@ -275,5 +334,6 @@ def meter_values_report(
         transaction=transaction,
         evse_id=evse_id,
         connector_id=connector_id,
+        stage=True,
     )
     return transaction

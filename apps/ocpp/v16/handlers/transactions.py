@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from ocpp.routing import on
 
-from apps.ocpp.db import run_db
+from apps.ocpp.db import run_db, run_db_staged
 from apps.ocpp.timeutil import parse_ocpp_datetime
 from apps.ocpp.v16 import mappers_transactions as mappers
+from apps.transactions.services import locking
 from apps.transactions.services.authorization import authorize_at_station
 from apps.transactions.services.meter_values import meter_values_report
 from apps.transactions.services.start import transaction_start
@@ -59,14 +60,20 @@ class TransactionHandlers:
 
     @on("MeterValues")
     async def on_meter_values(self, session, payload: dict) -> dict:
+        station = session.charge_point_id
         transaction_id = payload.get("transactionId")
+        preload = None
+        if transaction_id is not None:
+            transaction_id = str(transaction_id)
+            preload = (locking.KIND, (station, transaction_id))
         # 1.6 connector N is EVSE N (connector 0: the station's main meter).
-        await run_db(
+        await run_db_staged(
             meter_values_report,
+            preload=preload,
             charge_point_id=session.charge_point_id,
             samples=mappers.sampled_values(payload["meterValue"]),
             evse_id=payload["connectorId"],
             connector_id=payload["connectorId"],
-            transaction_id=None if transaction_id is None else str(transaction_id),
+            transaction_id=transaction_id,
         )
         return {}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ocpp.routing import on
 
-from apps.ocpp.db import run_db
+from apps.ocpp.db import run_db, run_db_staged
 from apps.ocpp.v201 import mappers_transactions as mappers
+from apps.transactions.services import locking
 from apps.transactions.services.authorization import authorize_at_station
 from apps.transactions.services.events import transaction_event_record
 from apps.transactions.services.meter_values import meter_values_report
@@ -26,17 +27,19 @@ class TransactionHandlers:
 
     @on("TransactionEvent")
     async def on_transaction_event(self, session, payload: dict) -> dict:
-        result = await run_db(
+        event = mappers.transaction_event_input(payload)
+        result = await run_db_staged(
             transaction_event_record,
+            preload=(locking.KIND, (session.charge_point_id, event.transaction_id)),
             charge_point_id=session.charge_point_id,
-            event=mappers.transaction_event_input(payload),
+            event=event,
         )
         return mappers.transaction_event_response(result)
 
     @on("MeterValues")
     async def on_meter_values(self, session, payload: dict) -> dict:
         # J01: values outside transactions (clock-aligned, evseId 0 = main meter).
-        await run_db(
+        await run_db_staged(
             meter_values_report,
             charge_point_id=session.charge_point_id,
             samples=mappers.sampled_values(payload["meterValue"]),

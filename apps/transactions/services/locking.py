@@ -1,0 +1,81 @@
+"""The session a station's message is about, locked for the group commit.
+
+A batch preloads the sessions of all its meter-value messages with one query
+(``preload_transactions``, registered with the group-commit executor) and each
+message takes its own from the batch's identity map. A station has at most one
+message in a batch (the edge handles a station's frames one after the other),
+so no two items of a batch share a session.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from apps.transactions.models import Transaction
+from csms.bulk import batch_cache
+
+KIND = "transaction"
+_MISSING = object()
+
+
+def _key(charge_point_id: str, transaction_id: str) -> tuple:
+    return (KIND, charge_point_id, transaction_id)
+
+
+def locked_transaction(charge_point_id: str, transaction_id: str) -> Transaction | None:
+    """The session, locked until the commit; ``None`` if there is none."""
+    cache = batch_cache()
+    key = _key(charge_point_id, transaction_id)
+    if cache is not None:
+        found = cache.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
+    tx = (
+        Transaction.objects.select_for_update()
+        .filter(charge_point_id=charge_point_id, transaction_id=transaction_id)
+        .first()
+    )
+    remember_transaction(tx, charge_point_id, transaction_id)
+    return tx
+
+
+def remember_transaction(
+    tx: Transaction | None, charge_point_id: str, transaction_id: str
+) -> None:
+    cache = batch_cache()
+    if cache is not None:
+        cache[_key(charge_point_id, transaction_id)] = tx
+
+
+def forget_transaction(charge_point_id: str, transaction_id: str) -> None:
+    """After ORM code may have changed the row: the next look-up reads it again."""
+    cache = batch_cache()
+    if cache is not None:
+        cache.pop(_key(charge_point_id, transaction_id), None)
+
+
+_CHUNK = 400
+
+
+def preload_transactions(keys: list[tuple[str, str]]) -> None:
+    """Load (and lock) the sessions ``keys`` name into the batch, in few queries.
+
+    Exactly those rows: locking a row another process's stations own could
+    make two batches wait for each other.
+    """
+    wanted = sorted(set(keys))
+    quote = connection.ops.quote_name
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    found = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        sql = (
+            f"SELECT * FROM {quote(Transaction._meta.db_table)} "  # noqa: S608
+            f"WHERE ({quote('charge_point_id')}, {quote('transaction_id')}) IN "
+            f"(VALUES {', '.join(['(%s, %s)'] * len(chunk))}){lock}"
+        )
+        params = [value for key in chunk for value in key]
+        for tx in Transaction.objects.raw(sql, params):
+            found[(tx.charge_point_id, tx.transaction_id)] = tx
+    for station, tx_id in wanted:
+        remember_transaction(found.get((station, tx_id)), station, tx_id)
