@@ -924,7 +924,10 @@ class Generator:
                 return self.tick(st)
             uid = self._next_uid()
             st.wh_start = st.wh
-            st.mv_left = self.args.session_meter_values
+            n = self.args.session_meter_values
+            # Uniform in 1..2n-1 (mean n): sessions that started together (all
+            # stations start one soon after connecting) don't end in lockstep.
+            st.mv_left = random.randint(1, 2 * n - 1) if self.args.session_jitter else n
             st.seq = 0
             if st.v201:
                 st.tx_n += 1
@@ -2008,6 +2011,13 @@ def parse_args(argv=None):
         type=int,
         default=20,
         help="MeterValues / TransactionEvent Updated per session",
+    )
+    p.add_argument(
+        "--session-jitter",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="session lengths uniform in 1..2N-1 meter values (mean N) "
+        "instead of exactly N",
     )
     p.add_argument(
         "--start-prob",

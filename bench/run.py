@@ -354,7 +354,7 @@ def profile_server(pid: int, seconds: int, results: Path, name: str) -> None:
     if not spy:
         log("py-spy not installed: no profile (pip install py-spy)")
         return
-    part = max(5, seconds // 3)
+    part = max(5, int(seconds) // 3)
     runs = (
         ("flamegraph", results / f"{name}.svg", ["--gil"]),
         ("raw", results / f"{name}-cpu.txt", ["--gil", "--threads"]),
@@ -841,7 +841,9 @@ def main() -> int:
     p.add_argument(
         "--duration", "-t", type=float, default=60, help="measured window, s"
     )
-    p.add_argument("--warmup", type=float, default=5)
+    # Right after connecting, about half the fleet starts a session within a
+    # few turns: heavier messages than the steady mix. 20 s lets that settle.
+    p.add_argument("--warmup", type=float, default=20)
     p.add_argument("--ramp", type=float, default=500, help="connections/s (not storm)")
     p.add_argument("--idle-stations", type=int, default=10000, help="idle and held")
     p.add_argument("--sweep-rates", default="25,50,100,200,400,800,1200,1500,2000")

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from django.db import connection, models
 from django.utils import timezone
 
@@ -50,7 +51,15 @@ def insert_rows(
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not ignore_conflicts:
+        if connection.vendor == "postgresql":
+            if ignore_conflicts:
+                arrays, params = _unnest(model_fields, rows)
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) "  # noqa: S608
+                    f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING",
+                    params,
+                )
+                return
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(_copy_values(model_fields, row))
@@ -63,10 +72,8 @@ def insert_rows(
                 prepared,
             )
             return
-        # One multi-row statement per chunk (SQLite and PostgreSQL alike know
-        # ON CONFLICT DO NOTHING); chunked below the bound-parameter limits.
-        limit = 30000 if connection.vendor == "postgresql" else 999
-        size = max(1, limit // len(fields))
+        # One multi-row statement per chunk, below SQLite's parameter limit.
+        size = max(1, 999 // len(fields))
         row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
         for start in range(0, len(prepared), size):
             chunk = prepared[start : start + size]
@@ -79,28 +86,60 @@ def insert_rows(
 
 
 def _copy_values(model_fields, row) -> tuple:
-    # COPY adapts Python values itself; only JSON needs the field's adapter.
+    # COPY adapts Python values itself; JSON goes in as its text.
     if not any(isinstance(f, models.JSONField) for f in model_fields):
         return row
     return tuple(
-        f.get_db_prep_value(value, connection, prepared=False)
-        if isinstance(f, models.JSONField)
-        else value
+        _json_text(value) if isinstance(f, models.JSONField) else value
         for f, value in zip(model_fields, row, strict=True)
     )
+
+
+def _json_text(value) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _unnest(model_fields, rows) -> tuple[str, list[list]]:
+    """``unnest`` arguments for rows: one typed array per column (PostgreSQL).
+
+    A constant statement whatever the number of rows, and no per-value work
+    in Python: psycopg renders each array at C speed.
+    """
+    arrays, params = [], []
+    for f, column in zip(model_fields, zip(*rows, strict=True), strict=True):
+        if isinstance(f, models.JSONField):
+            column = [_json_text(value) for value in column]
+        arrays.append(f"%s::{f.db_type(connection)}[]")
+        params.append(list(column))
+    return ", ".join(arrays), params
 
 
 def update_rows(
     model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]
 ) -> None:
-    """``UPDATE ... SET fields WHERE pk`` for each row (values..., pk), pipelined."""
+    """``UPDATE ... SET fields WHERE pk`` for rows of (values..., pk), in one go."""
     if not rows:
         return
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
     pk = meta.pk
+    if connection.vendor == "postgresql":
+        arrays, params = _unnest([*model_fields, pk], rows)
+        names = [f"c{i}" for i in range(len(model_fields))]
+        assignments = ", ".join(
+            f"{quote(f.column)} = v.{name}"
+            for f, name in zip(model_fields, names, strict=True)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
+                f"FROM unnest({arrays}) AS v({', '.join(names)}, pk) "
+                f"WHERE t.{quote(pk.column)} = v.pk",
+                params,
+            )
+        return
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
     prepared = [
         (*_prepared(model_fields, row[:-1]), pk.get_db_prep_value(row[-1], connection))
         for row in rows

@@ -24,16 +24,19 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from django.db import close_old_connections, connection, transaction
 
+from apps.operations.metrics import GROUP_COMMIT_ITEMS, GROUP_COMMIT_SECONDS
 from csms.bulk import begin_staging, end_staging
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+CONNECTION_CHECK_S = 1.0
 _STOP = object()
 
 
@@ -64,6 +67,7 @@ class GroupCommitExecutor:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._before_commit: list[Callable[[], None]] = []
+        self._checked_at = 0.0
 
     def add_before_commit(self, hook: Callable[[], None]) -> None:
         """Register work run inside every batch's transaction (journal, stamps)."""
@@ -132,7 +136,11 @@ class GroupCommitExecutor:
                 return
 
     def _run_batch(self, batch: list[_Item]) -> None:
-        close_old_connections()
+        started = time.perf_counter()
+        if started - self._checked_at > CONNECTION_CHECK_S:
+            # A health check is a round trip: once a second, not per batch.
+            self._checked_at = started
+            close_old_connections()
         try:
             with transaction.atomic():
                 staging = begin_staging()
@@ -145,9 +153,12 @@ class GroupCommitExecutor:
             results = self._run_one_by_one(batch)
         except Exception:  # the writes or the commit itself failed
             logger.exception("Group commit failed; retrying one by one")
+            close_old_connections()  # a broken connection is replaced now
             results = self._run_one_by_one(batch)
         finally:
             end_staging()
+        GROUP_COMMIT_SECONDS.observe(time.perf_counter() - started)
+        GROUP_COMMIT_ITEMS.observe(len(batch))
         for item, result in zip(batch, results, strict=True):
             item.loop.call_soon_threadsafe(_resolve, item.future, result)
 

@@ -13,8 +13,15 @@ class MessageLog(models.Model):
         IN = "in", "Station → CSMS"
         OUT = "out", "CSMS → station"
 
+    # No database constraint: a foreign-key check per journal row is the
+    # hot path's cost; rows are only ever written for connected stations, and
+    # deleting a station deletes its journal through Django.
     charge_point = models.ForeignKey(
-        ChargePoint, on_delete=models.CASCADE, related_name="messages", db_index=False
+        ChargePoint,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,
+        db_constraint=False,
     )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     message_type = models.PositiveSmallIntegerField(null=True)

@@ -38,6 +38,16 @@ OCPP_HANDLER_SECONDS = Histogram(
     ["ocpp_version", "action"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+GROUP_COMMIT_ITEMS = Histogram(
+    "csms_group_commit_items",
+    "Handler calls committed together in one group-commit batch",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
+GROUP_COMMIT_SECONDS = Histogram(
+    "csms_group_commit_seconds",
+    "Time to run and commit one group-commit batch",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 OCPP_AUTH_FAILURES = Counter(
     "csms_ocpp_auth_failures_total", "Refused station handshakes", ["reason"]
 )

@@ -360,6 +360,9 @@ def transaction_event_record(
     )
     if routine:
         return _record_routine(tx, event)
+    if not created:
+        # The batch loaded only the hot fields; this path uses the whole row.
+        tx = Transaction.objects.select_for_update().get(pk=tx.pk)
     try:
         return _record_fully(tx, event, created=created)
     finally:
