@@ -126,7 +126,11 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------
 if DATABASE_URL:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    # No persistent connections: under ASGI each request runs in a thread of
+    # its own, and a connection kept per dead thread ran PostgreSQL out of
+    # them under command load (Django's advice for ASGI). Long-lived threads
+    # (the group commit) reconnect at most once a second.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
