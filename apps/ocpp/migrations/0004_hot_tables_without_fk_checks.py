@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chargepoints', '0003_configuration_device_model'),
-        ('ocpp', '0003_command_request'),
+        ("chargepoints", "0003_configuration_device_model"),
+        ("ocpp", "0003_command_request"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='messagelog',
-            name='charge_point',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='chargepoints.chargepoint'),
+            model_name="messagelog",
+            name="charge_point",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="messages",
+                to="chargepoints.chargepoint",
+            ),
         ),
     ]

@@ -5,21 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chargepoints', '0003_configuration_device_model'),
-        ('transactions', '0002_charging_state_at'),
+        ("chargepoints", "0003_configuration_device_model"),
+        ("transactions", "0002_charging_state_at"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='metervalue',
-            name='charge_point',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='meter_values', to='chargepoints.chargepoint'),
+            model_name="metervalue",
+            name="charge_point",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="meter_values",
+                to="chargepoints.chargepoint",
+            ),
         ),
         migrations.AlterField(
-            model_name='metervalue',
-            name='transaction',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='meter_values', to='transactions.transaction'),
+            model_name="metervalue",
+            name="transaction",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="meter_values",
+                to="transactions.transaction",
+            ),
         ),
     ]
