@@ -14,6 +14,7 @@ batch the same calls write at once.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -218,10 +219,9 @@ def stage_update(obj: models.Model, fields: Sequence[str]) -> None:
     field of the model is stamped too.
     """
     names = set(fields)
-    for field in obj._meta.concrete_fields:
-        if getattr(field, "auto_now", False):
-            setattr(obj, field.attname, timezone.now())
-            names.add(field.attname)
+    for name in _auto_now_fields(type(obj)):
+        setattr(obj, name, timezone.now())
+        names.add(name)
     staging = current_staging()
     if staging is None:
         type(obj).objects.filter(pk=obj.pk).update(
@@ -237,6 +237,13 @@ def stage_update(obj: models.Model, fields: Sequence[str]) -> None:
         staging.updates[key] = (obj, names)
     else:
         staged[1].update(names)
+
+
+@functools.cache
+def _auto_now_fields(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(
+        f.attname for f in model._meta.concrete_fields if getattr(f, "auto_now", False)
+    )
 
 
 def flush_staged() -> None:

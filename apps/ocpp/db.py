@@ -51,12 +51,12 @@ def register_preloader(kind: str, loader: Callable[[list], None]) -> None:
 class _Item:
     __slots__ = ("fn", "args", "kwargs", "future", "loop", "staged", "preload")
 
-    def __init__(self, fn, args, kwargs, future, loop, staged=False, preload=None):
+    def __init__(self, fn, args, kwargs, staged=False, preload=None):
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
-        self.future = future
-        self.loop = loop
+        self.future = None  # set when submitted, with the submitter's loop
+        self.loop = None
         self.staged = staged  # stages its writes (run after the ordinary items)
         self.preload = preload  # (kind, key) of the row it needs, or None
 
@@ -75,12 +75,12 @@ class GroupCommitExecutor:
             self._before_commit.append(hook)
 
     def submit(self, fn: Callable, *args, **kwargs) -> asyncio.Future:
-        return self._submit(_Item(fn, args, kwargs, None, None))
+        return self._submit(_Item(fn, args, kwargs))
 
     def submit_staged(
         self, fn: Callable, preload: tuple[str, Any] | None, args, kwargs
     ) -> asyncio.Future:
-        return self._submit(_Item(fn, args, kwargs, None, None, True, preload))
+        return self._submit(_Item(fn, args, kwargs, staged=True, preload=preload))
 
     def _submit(self, item: _Item) -> asyncio.Future:
         item.loop = asyncio.get_running_loop()

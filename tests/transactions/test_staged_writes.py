@@ -27,7 +27,7 @@ from apps.transactions.services.meter_values import (
 )
 from csms.bulk import begin_staging, end_staging, insert_rows
 from tests.factories import ChargePointFactory
-from tests.transactions.factories import IdTagFactory
+from tests.transactions.factories import IdTagFactory, TransactionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -202,8 +202,6 @@ def test_16_meter_values_of_a_preloaded_session_are_staged(
     staging, django_assert_num_queries
 ):
     # given
-    from tests.transactions.factories import TransactionFactory
-
     session = TransactionFactory(transaction_id="77")
     locking.preload_transactions([(session.charge_point_id, "77")])
 
@@ -234,8 +232,6 @@ def test_preload_locks_exactly_the_named_sessions():
     # would match a per-column IN, and must not be touched
     a = ChargePointFactory(id="A")
     b = ChargePointFactory(id="B")
-    from tests.transactions.factories import TransactionFactory
-
     wanted = [
         TransactionFactory(charge_point=a, transaction_id="1"),
         TransactionFactory(charge_point=b, transaction_id="2"),

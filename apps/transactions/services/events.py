@@ -82,7 +82,7 @@ class TransactionEventInput:
 
 @dataclass(frozen=True)
 class TransactionEventResult:
-    transaction: Transaction | None
+    transaction: Transaction
     authorization: AuthorizationResult | None
     total_cost: Decimal | None = None
     duplicate: bool = False
@@ -336,7 +336,6 @@ ROUTINE_FIELDS = (
     "charging_state_at",
     "meter_start",
 )
-_ROUTINE_RESPONSE = TransactionEventResult(transaction=None, authorization=None)
 
 
 @db_transaction.atomic(savepoint=False)
@@ -374,22 +373,21 @@ def _record_routine(
     tx: Transaction, event: TransactionEventInput
 ) -> TransactionEventResult:
     """An Updated event of an active session: staged writes, no reads."""
+    _apply_event(tx, event, may_move_start=True)
+    stage_update(tx, ROUTINE_FIELDS)
+    result = TransactionEventResult(transaction=tx, authorization=None)
+    row = _event_row(tx, event, result.as_dict())
+    stage_rows(TransactionEvent, EVENT_FIELDS, [row])
+    return result
+
+
+def _apply_event(
+    tx: Transaction, event: TransactionEventInput, *, may_move_start: bool
+) -> list[Reading]:
+    """The event's facts and readings on the session: in memory, writes staged."""
     _apply_facts(tx, event)
     last_meter_at = tx.last_meter_at
-    readings = _record_samples(tx, event)
-    if _start_reading_may_change(tx, readings, last_meter_at):
-        tx.meter_start = first_register_value(tx)
-    stage_update(tx, ROUTINE_FIELDS)
-    stage_rows(
-        TransactionEvent,
-        EVENT_FIELDS,
-        [_event_row(tx, event, _ROUTINE_RESPONSE.as_dict())],
-    )
-    return TransactionEventResult(transaction=tx, authorization=None)
-
-
-def _record_samples(tx: Transaction, event: TransactionEventInput) -> list[Reading]:
-    return meter_values_record(
+    readings = meter_values_record(
         charge_point_id=tx.charge_point_id,
         samples=event.samples,
         transaction=tx,
@@ -397,6 +395,9 @@ def _record_samples(tx: Transaction, event: TransactionEventInput) -> list[Readi
         connector_id=tx.connector_id or 0,
         stage=True,
     )
+    if may_move_start and _start_reading_may_change(tx, readings, last_meter_at):
+        tx.meter_start = first_register_value(tx)
+    return readings
 
 
 def _record_fully(
@@ -409,11 +410,7 @@ def _record_fully(
     was_completed, started_at = tx.status == Transaction.Status.COMPLETED, tx.started_at
     organization = Organization.objects.get(pk=tx.organization_id)
     authorization = _authorize(tx, organization, event)
-    _apply_facts(tx, event)
-    last_meter_at = tx.last_meter_at
-    readings = _record_samples(tx, event)
-    if _start_reading_may_change(tx, readings, last_meter_at) and not was_completed:
-        tx.meter_start = first_register_value(tx)
+    readings = _apply_event(tx, event, may_move_start=not was_completed)
     flush_staged()
     tx.save()
     if created:
