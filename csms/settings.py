@@ -168,7 +168,7 @@ def _next_redis_db(url: str) -> str:
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "csms.channel_layer.RedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 defaults socket_timeout to 5 s, which breaks the
                 # layer's blocking reads (channels_redis issue 422).
