@@ -1,4 +1,4 @@
-"""What stations do to their own record: connect, boot, report status, leave.
+"""What stations do to their own record: connect, boot, leave (status: status.py).
 
 Called by the OCPP edge (inside its group-commit transaction) and by periodic
 jobs; version-neutral: the edge maps each OCPP version's payloads to these.
@@ -13,13 +13,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.authlists.services import local_list_station_booted
-from apps.chargepoints.models import ChargePoint, Connector, Evse, StatusChange
+from apps.chargepoints.models import ChargePoint
 from apps.events.publisher import publish_event
 from apps.organizations.models import Organization
 from apps.organizations.secrets import hash_secret, verify_secret
-from csms.bulk import stage_rows
-
-STATION_LEVEL = 0
 
 
 @dataclass(frozen=True)
@@ -257,145 +254,6 @@ def station_boot(
         # Pending/Rejected: the interval is when to retry the boot (1.6 §4.2).
         interval = settings.OCPP_PENDING_RETRY_INTERVAL
     return BootResult(status=status, interval=interval)
-
-
-STATUS_CHANGE_FIELDS = (
-    "charge_point",
-    "evse_id",
-    "connector_id",
-    "status",
-    "previous_status",
-    "error_code",
-    "info",
-    "vendor_error_code",
-    "occurred_at",
-    "recorded_at",
-)
-
-
-def status_report(
-    *,
-    charge_point_id: str,
-    evse_id: int,
-    connector_id: int,
-    status: str,
-    occurred_at: datetime,
-    organization_id: int | None = None,
-    error_code: str = "",
-    info: str = "",
-    vendor_id: str = "",
-    vendor_error_code: str = "",
-) -> bool:
-    """Record a reported status; returns whether the current status changed.
-
-    History keeps every report. The current state only moves forward in time:
-    a report older than the one shown (replayed after an outage) is history.
-    On the hot path: one read of the EVSE's connectors, one update, and the
-    history row goes in with the group commit's bulk insert.
-    """
-    if organization_id is None:
-        organization_id = ChargePoint.objects.values_list(
-            "organization_id", flat=True
-        ).get(pk=charge_point_id)
-    if evse_id == STATION_LEVEL:
-        previous = ChargePoint.objects.values_list("status", flat=True).get(
-            pk=charge_point_id
-        )
-        current_at = None
-    else:
-        siblings = _evse_connectors(charge_point_id, evse_id, connector_id)
-        mine = next(c for c in siblings if c["connector_id"] == connector_id)
-        previous, current_at = mine["status"], mine["updated_at"]
-    stage_rows(
-        StatusChange,
-        STATUS_CHANGE_FIELDS,
-        [
-            (
-                charge_point_id,
-                evse_id,
-                connector_id,
-                status,
-                previous,
-                error_code,
-                info,
-                vendor_error_code,
-                occurred_at,
-                timezone.now(),
-            )
-        ],
-    )
-    if current_at is not None and occurred_at < current_at:
-        return False
-    if evse_id == STATION_LEVEL:
-        ChargePoint.objects.filter(pk=charge_point_id).update(
-            status=status, error_code=error_code
-        )
-    else:
-        Connector.objects.filter(pk=mine["id"]).update(
-            status=status,
-            error_code=error_code,
-            info=info,
-            vendor_id=vendor_id,
-            vendor_error_code=vendor_error_code,
-            updated_at=occurred_at,
-        )
-        mine["status"] = status
-        evse_status = _evse_status([c["status"] for c in siblings])
-        if evse_status != mine["evse__status"]:  # updated_at: status since
-            Evse.objects.filter(pk=mine["evse_id"]).update(
-                status=evse_status, updated_at=occurred_at
-            )
-    changed = previous != status
-    if changed:
-        publish_event(
-            "charge_point.status_changed",
-            organization_id=organization_id,
-            data={
-                "charge_point": charge_point_id,
-                "evse_id": evse_id,
-                "connector_id": connector_id,
-                "status": status,
-                "previous_status": previous,
-                "error_code": error_code,
-                "occurred_at": occurred_at,
-            },
-        )
-    return changed
-
-
-_CONNECTOR_COLUMNS = (
-    "id",
-    "connector_id",
-    "status",
-    "updated_at",
-    "evse_id",
-    "evse__status",
-)
-
-
-def _evse_connectors(charge_point_id: str, evse_id: int, connector_id: int) -> list:
-    """The EVSE's connectors (as dicts), creating the EVSE/connector if new."""
-    rows = list(
-        Connector.objects.filter(
-            evse__charge_point_id=charge_point_id, evse__evse_id=evse_id
-        ).values(*_CONNECTOR_COLUMNS)
-    )
-    if not any(row["connector_id"] == connector_id for row in rows):
-        evse, _ = Evse.objects.get_or_create(
-            charge_point_id=charge_point_id, evse_id=evse_id
-        )
-        Connector.objects.get_or_create(evse=evse, connector_id=connector_id)
-        rows = list(Connector.objects.filter(evse=evse).values(*_CONNECTOR_COLUMNS))
-    return rows
-
-
-def _evse_status(statuses: list[str]) -> str:
-    """An EVSE shows the 'worst' of its connectors' states."""
-    present = set(statuses)
-    for status in ("Faulted", "Unavailable", "Occupied", "Charging", "Reserved"):
-        if status in present:
-            return status
-    return next(iter(present), "")
 
 
 def mark_stale_offline(*, now: datetime | None = None) -> list[str]:

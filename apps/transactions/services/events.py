@@ -338,6 +338,16 @@ ROUTINE_FIELDS = (
 )
 
 
+def likely_routine(event: TransactionEventInput) -> bool:
+    """Whether the event will most likely take the routine, staged path.
+
+    The edge sends these through the batch's staged phase; the others run
+    with the ordinary items, before anything is staged, so their ORM reads
+    need not write the batch's staged rows first.
+    """
+    return event.event_type == UPDATED and event.id_token is None
+
+
 @db_transaction.atomic(savepoint=False)
 def transaction_event_record(
     *, charge_point_id: str, event: TransactionEventInput

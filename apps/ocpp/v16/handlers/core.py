@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from ocpp.routing import on
 
-from apps.chargepoints.services.lifecycle import BootInfo, station_boot, status_report
+from apps.chargepoints.services import status
+from apps.chargepoints.services.lifecycle import BootInfo, station_boot
 from apps.ocpp import presence
-from apps.ocpp.db import run_db
+from apps.ocpp.db import run_db, run_db_staged
 from apps.ocpp.timeutil import now_ocpp, parse_ocpp_datetime
 
 
@@ -49,8 +50,9 @@ class CoreHandlers:
     async def on_status_notification(self, session, payload: dict) -> dict:
         connector_id = payload["connectorId"]
         stamp = payload.get("timestamp")
-        await run_db(
-            status_report,
+        await run_db_staged(
+            status.status_report,
+            preload=status.preload_key(session.charge_point_id, connector_id),
             charge_point_id=session.charge_point_id,
             organization_id=session.organization_id,
             # 1.6 has no EVSEs: each connector is shown as an EVSE of its own,

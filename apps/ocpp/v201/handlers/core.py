@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ocpp.routing import on
 
-from apps.chargepoints.services.lifecycle import BootInfo, station_boot, status_report
+from apps.chargepoints.services import status
+from apps.chargepoints.services.lifecycle import BootInfo, station_boot
 from apps.ocpp import presence
-from apps.ocpp.db import run_db
+from apps.ocpp.db import run_db, run_db_staged
 from apps.ocpp.timeutil import now_ocpp, parse_ocpp_datetime
 
 
@@ -43,8 +44,9 @@ class CoreHandlers:
 
     @on("StatusNotification")
     async def on_status_notification(self, session, payload: dict) -> dict:
-        await run_db(
-            status_report,
+        await run_db_staged(
+            status.status_report,
+            preload=status.preload_key(session.charge_point_id, payload["evseId"]),
             charge_point_id=session.charge_point_id,
             organization_id=session.organization_id,
             evse_id=payload["evseId"],

@@ -8,7 +8,10 @@ from apps.ocpp.db import run_db, run_db_staged
 from apps.ocpp.v201 import mappers_transactions as mappers
 from apps.transactions.services import locking
 from apps.transactions.services.authorization import authorize_at_station
-from apps.transactions.services.events import transaction_event_record
+from apps.transactions.services.events import (
+    likely_routine,
+    transaction_event_record,
+)
 from apps.transactions.services.meter_values import meter_values_report
 
 
@@ -28,12 +31,19 @@ class TransactionHandlers:
     @on("TransactionEvent")
     async def on_transaction_event(self, session, payload: dict) -> dict:
         event = mappers.transaction_event_input(payload)
-        result = await run_db_staged(
-            transaction_event_record,
-            preload=(locking.KIND, (session.charge_point_id, event.transaction_id)),
-            charge_point_id=session.charge_point_id,
-            event=event,
-        )
+        if likely_routine(event):
+            result = await run_db_staged(
+                transaction_event_record,
+                preload=(locking.KIND, (session.charge_point_id, event.transaction_id)),
+                charge_point_id=session.charge_point_id,
+                event=event,
+            )
+        else:
+            result = await run_db(
+                transaction_event_record,
+                charge_point_id=session.charge_point_id,
+                event=event,
+            )
         return mappers.transaction_event_response(result)
 
     @on("MeterValues")
