@@ -26,6 +26,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import close_old_connections, connection, transaction
@@ -142,13 +143,15 @@ class GroupCommitExecutor:
             self._checked_at = started
             close_old_connections()
         try:
-            with transaction.atomic():
+            with transaction.atomic(), _without_savepoints():
                 staging = begin_staging()
                 results = _call_all(batch)
                 if any(isinstance(r, _Failure) for r in results):
                     raise _BatchFailed
                 staging.flush()
                 self._run_hooks()
+                if connection.needs_rollback:  # an error was caught and swallowed
+                    raise _BatchFailed
         except _BatchFailed:
             results = self._run_one_by_one(batch)
         except Exception:  # the writes or the commit itself failed
@@ -188,6 +191,19 @@ class GroupCommitExecutor:
         except Exception:
             logger.exception("Journal/stamp flush failed")
         return results
+
+
+@contextmanager
+def _without_savepoints():
+    """No savepoints in the batch pass: nested atomic blocks cost two round
+    trips each, and the batch needs none. An error inside one fails the whole
+    batch, which is then run again item by item, with savepoints."""
+    features = connection.features
+    features.uses_savepoints = False
+    try:
+        yield
+    finally:
+        del features.uses_savepoints  # back to the backend's own value
 
 
 class _Failure:

@@ -3,11 +3,14 @@
 import asyncio
 
 import pytest
-from django.db import connections
+from asgiref.sync import sync_to_async
+from django.db import IntegrityError, connection, connections, transaction
 
 from apps.ocpp import db
 from apps.ocpp.db import GroupCommitExecutor
+from apps.organizations.models import Organization
 from csms.bulk import batch_cache
+from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,3 +108,43 @@ async def test_a_failing_item_costs_no_other_item_its_result(executor, preloads)
 
     assert results[0] == "read by itself"
     assert isinstance(results[1], ValueError)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite savepoints cost no round trip; Django always takes them there",
+)
+async def test_the_batch_pass_takes_no_savepoints(executor, preloads):
+    def nested(key):
+        with transaction.atomic():
+            return connection.savepoint_ids[-1]
+
+    results = await submit_together(executor, (False, nested, "a"))
+
+    assert results == [None]  # no SAVEPOINT round trip
+
+
+@pytest.mark.usefixtures("thread_connections")
+async def test_an_error_swallowed_inside_a_nested_block_reruns_the_batch(executor):
+    # given: an item that catches a duplicate-key error, as get_or_create does,
+    # batched with an item that writes
+    org = await sync_to_async(OrganizationFactory)()
+
+    def duplicate_then_read(key):
+        try:
+            with transaction.atomic():
+                Organization.objects.create(name="Twin", slug=org.slug)
+        except IntegrityError:
+            return Organization.objects.get(slug=org.slug).pk
+
+    def write(key):
+        return Organization.objects.create(name=key, slug=key).pk
+
+    # when
+    results = await submit_together(
+        executor, (False, write, "kept"), (False, duplicate_then_read, "")
+    )
+
+    # then: run again one by one, with savepoints: both did their work
+    assert results[1] == org.pk
+    assert await sync_to_async(Organization.objects.filter(pk=results[0]).exists)()
