@@ -354,5 +354,8 @@ OCPP_DATA_TRANSFER_HANDLERS = env.list(
 )
 # Our own vendorId for the built-in DataTransfer messages (Echo).
 OCPP_DATA_TRANSFER_VENDOR_ID = env.str("CSMS_DATA_TRANSFER_VENDOR_ID", default="csms")
+# Group-commit workers on PostgreSQL (each its own connection): while one
+# waits for a commit, the next batch runs. SQLite always has one.
+OCPP_GROUP_COMMIT_THREADS = env.int("CSMS_GROUP_COMMIT_THREADS", default=2)
 # How often last-seen stamps are written (one statement for all stations).
 OCPP_LAST_SEEN_WRITE_S = env.float("CSMS_LAST_SEEN_WRITE_S", default=5.0)

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
 from apps.operations.metrics import GROUP_COMMIT_ITEMS, GROUP_COMMIT_SECONDS
@@ -63,12 +64,18 @@ class _Item:
 
 
 class GroupCommitExecutor:
-    def __init__(self) -> None:
+    """``threads`` workers take batches from one queue, each on its own
+    connection: while one waits for PostgreSQL to commit, the next batch runs.
+    A station has one message in flight, so its messages never sit in two
+    batches at once and keep their order."""
+
+    def __init__(self, threads: int | None = None) -> None:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._size = threads  # None: as configured (resolved at first use)
         self._lock = threading.Lock()
         self._before_commit: list[Callable[[], None]] = []
-        self._checked_at = 0.0
+        self._local = threading.local()  # per worker: its last connection check
 
     def add_before_commit(self, hook: Callable[[], None]) -> None:
         """Register work run inside every batch's transaction (journal, stamps)."""
@@ -95,23 +102,29 @@ class GroupCommitExecutor:
         return self.submit(_noop)
 
     def _ensure_thread(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if self._threads and all(t.is_alive() for t in self._threads):
             return
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="ocpp-group-commit", daemon=True
+            self._threads = [t for t in self._threads if t.is_alive()]
+            size = self._size or _configured_threads()
+            while len(self._threads) < size:
+                thread = threading.Thread(
+                    target=self._run,
+                    name=f"ocpp-group-commit-{len(self._threads)}",
+                    daemon=True,
                 )
-                self._thread.start()
+                thread.start()
+                self._threads.append(thread)
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Finish queued work, close this thread's connection, stop."""
-        thread = self._thread
-        if thread is None or not thread.is_alive():
-            return
-        self._queue.put(_STOP)
-        thread.join(timeout)
-        self._thread = None
+        """Finish queued work, close the workers' connections, stop."""
+        with self._lock:
+            threads, self._threads = self._threads, []
+        alive = [t for t in threads if t.is_alive()]
+        for _ in alive:
+            self._queue.put(_STOP)
+        for thread in alive:
+            thread.join(timeout)
 
     def _run(self) -> None:
         while True:
@@ -138,9 +151,9 @@ class GroupCommitExecutor:
 
     def _run_batch(self, batch: list[_Item]) -> None:
         started = time.perf_counter()
-        if started - self._checked_at > CONNECTION_CHECK_S:
+        if started - getattr(self._local, "checked_at", 0.0) > CONNECTION_CHECK_S:
             # A health check is a round trip: once a second, not per batch.
-            self._checked_at = started
+            self._local.checked_at = started
             close_old_connections()
         try:
             with transaction.atomic(), _without_savepoints():
@@ -268,6 +281,13 @@ def _resolve(future: asyncio.Future, result: Any) -> None:
 
 def _noop() -> None:
     return None
+
+
+def _configured_threads() -> int:
+    """As configured; SQLite has one writer, so one there."""
+    if connection.vendor == "sqlite":
+        return 1
+    return settings.OCPP_GROUP_COMMIT_THREADS
 
 
 executor = GroupCommitExecutor()

@@ -7,6 +7,7 @@ few seconds is plenty for offline detection, which works in heartbeat intervals.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from apps.chargepoints.models import ChargePoint
 from apps.ocpp.db import executor
 
 _seen: dict[str, datetime] = {}
+_lock = threading.Lock()
 _last_write = 0.0
 
 
@@ -27,22 +29,18 @@ def touch(charge_point_id: str) -> None:
 def flush_pending(force: bool = False) -> None:
     """Write the stamps in one statement; runs inside the group commit."""
     global _last_write
-    now = time.monotonic()
-    if not _seen or (not force and now - _last_write < settings.OCPP_LAST_SEEN_WRITE_S):
-        return
-    _last_write = now
-    stamps = list(_seen.items())
-    _seen.clear()
+    with _lock:  # one worker takes the stamps
+        now = time.monotonic()
+        if not _seen or (
+            not force and now - _last_write < settings.OCPP_LAST_SEEN_WRITE_S
+        ):
+            return
+        _last_write = now
+        stamps = list(_seen.items())
+        _seen.clear()
     table = connection.ops.quote_name(ChargePoint._meta.db_table)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"UPDATE {table} AS cp SET last_seen_at = v.seen "  # noqa: S608
-                "FROM unnest(%s::varchar[], %s::timestamptz[]) AS v(id, seen) "
-                "WHERE cp.id = v.id",
-                [[s[0] for s in stamps], [s[1] for s in stamps]],
-            )
-        else:
+        if connection.vendor != "postgresql":
             cursor.executemany(
                 f"UPDATE {table} SET last_seen_at = %s WHERE id = %s",  # noqa: S608
                 [
@@ -50,6 +48,18 @@ def flush_pending(force: bool = False) -> None:
                     for station, seen in stamps
                 ],
             )
+            return
+        # Rows another worker's batch holds (a station connecting, booting)
+        # are skipped, not waited for, so two batches never wait for each
+        # other; that station's next frame stamps it again.
+        ids = [station for station, _ in stamps]
+        cursor.execute(
+            f"UPDATE {table} AS cp SET last_seen_at = v.seen "  # noqa: S608
+            "FROM unnest(%s::varchar[], %s::timestamptz[]) AS v(id, seen) "
+            f"WHERE cp.id = v.id AND cp.id IN (SELECT id FROM {table} "
+            "WHERE id = ANY(%s::varchar[]) FOR UPDATE SKIP LOCKED)",
+            [ids, [seen for _, seen in stamps], ids],
+        )
 
 
 def has_pending() -> bool:

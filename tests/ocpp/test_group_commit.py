@@ -1,6 +1,7 @@
 """The group-commit executor: ordering, preloading and the one-by-one fallback."""
 
 import asyncio
+import threading
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -60,8 +61,6 @@ def _block():
 
 @pytest.fixture(autouse=True)
 def release_gate():
-    import threading
-
     global _release
     _release = threading.Event()
 
@@ -148,3 +147,25 @@ async def test_an_error_swallowed_inside_a_nested_block_reruns_the_batch(executo
     # then: run again one by one, with savepoints: both did their work
     assert results[1] == org.pk
     assert await sync_to_async(Organization.objects.filter(pk=results[0]).exists)()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite runs one worker (one writer)"
+)
+async def test_with_two_workers_a_slow_batch_does_not_hold_up_the_next():
+    # given: two workers, the first stuck in a slow item
+    two = GroupCommitExecutor(threads=2)
+    stuck = threading.Event()
+    try:
+        slow = two.submit(stuck.wait, 5)
+        await asyncio.sleep(0.1)  # the first worker has taken it
+
+        # when / then: the second worker answers the next item meanwhile
+        assert await asyncio.wait_for(two.submit(lambda: "quick"), 2) == "quick"
+        assert not slow.done()
+        stuck.set()
+        assert await slow is True
+    finally:
+        stuck.set()
+        two.shutdown()
+        connections.close_all()
