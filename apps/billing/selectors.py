@@ -8,16 +8,36 @@ from django.db.models import QuerySet
 
 from apps.billing.models import StationTariff, Tariff, TransactionCost
 from apps.transactions.models import Transaction
+from csms.bulk import batch_cache
 
 
 def tariff_list(*, actor) -> QuerySet[Tariff]:
     return Tariff.objects.visible_to(actor).prefetch_related("bands", "station_links")
 
 
+def organization_has_tariffs(organization_id: int) -> bool:
+    """Whether the organization prices anything at all; inside a group-commit
+    batch asked once for all its sessions, so stops that nobody bills cost no
+    billing query."""
+    cache = batch_cache()
+    key = ("has_tariffs", organization_id)
+    if cache is not None and key in cache:
+        return cache[key]
+    found = Tariff.objects.filter(organization_id=organization_id).exists()
+    if cache is not None:
+        cache[key] = found
+    return found
+
+
 def tariff_for_charge_point(
     *, charge_point_id: str, organization_id: int
 ) -> Tariff | None:
-    """The station's own tariff, else its organization's default one."""
+    """The station's own tariff, else its organization's default one.
+
+    A station's tariff is one of its organization's: none there, none here.
+    """
+    if not organization_has_tariffs(organization_id):
+        return None
     link = (
         StationTariff.objects.filter(charge_point_id=charge_point_id)
         .select_related("tariff")

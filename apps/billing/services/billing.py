@@ -48,14 +48,20 @@ def session_usage(transaction: Transaction) -> Usage:
     )
 
 
-def transaction_bill(*, transaction: Transaction) -> TransactionCost | None:
+def transaction_bill(
+    *, transaction: Transaction, first_time: bool = False
+) -> TransactionCost | None:
     """Compute and store the cost of a completed session; publish it.
 
     Without a tariff (none for the station, no organization default) the
-    session is not billed. Billing again (late data) replaces the cost.
+    session is not billed. Billing again (late data) replaces the cost, at
+    the tariff of the first bill. ``first_time``: the session has just
+    completed, so it has no bill yet (one read fewer).
     """
     existing = (
-        TransactionCost.objects.filter(transaction=transaction)
+        None
+        if first_time
+        else TransactionCost.objects.filter(transaction=transaction)
         .select_related("tariff")
         .first()
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.organizations.models import Organization
+from apps.organizations.services import organization_read
 from apps.transactions.models import IdTag
 
 Status = IdTag.Status
@@ -154,7 +155,7 @@ def authorize_at_station(
     *, organization_id: int, id_tag: str, token_type: str = ""
 ) -> AuthorizationResult:
     """Authorize (the message): ``authorize_id_token`` for a station's organization."""
-    organization = Organization.objects.get(pk=organization_id)
+    organization = organization_read(organization_id)
     return authorize_id_token(
         organization=organization, id_tag=id_tag, token_type=token_type
     )

@@ -24,10 +24,11 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from apps.billing.selectors import transaction_total_cost
+from apps.billing.selectors import organization_has_tariffs, transaction_total_cost
 from apps.billing.services.billing import transaction_bill
 from apps.chargepoints.models import ChargePoint
 from apps.organizations.models import Organization
+from apps.organizations.services import organization_read
 from apps.transactions.models import Transaction, TransactionEvent
 from apps.transactions.services.authorization import (
     AuthorizationResult,
@@ -317,6 +318,7 @@ def _conclude(
             reason=event.stopped_reason or "Local",
             stopped_by=Transaction.StoppedBy.STATION,
             meter_stop=last_register_value(tx),
+            locked=True,
         )
     if was_completed:
         _refresh_completed(tx, billing_inputs_changed=late_inputs)
@@ -418,7 +420,7 @@ def _record_fully(
     # In first: billing reads the charging states of the session's events.
     insert_rows(TransactionEvent, EVENT_FIELDS, [_event_row(tx, event, {})])
     was_completed, started_at = tx.status == Transaction.Status.COMPLETED, tx.started_at
-    organization = Organization.objects.get(pk=tx.organization_id)
+    organization = organization_read(tx.organization_id)
     authorization = _authorize(tx, organization, event)
     readings = _apply_event(tx, event, may_move_start=not was_completed)
     flush_staged()
@@ -433,7 +435,9 @@ def _record_fully(
         or tx.started_at != started_at,
     )
     total_cost = (
-        transaction_total_cost(transaction=tx) if event.event_type == ENDED else None
+        transaction_total_cost(transaction=tx)
+        if event.event_type == ENDED and organization_has_tariffs(tx.organization_id)
+        else None
     )
     result = TransactionEventResult(
         transaction=tx, authorization=authorization, total_cost=total_cost

@@ -67,8 +67,12 @@ def transaction_stop(
     stop_id_tag: str = "",
     stop_authorization: AuthorizationResult | None = None,
     stop_token_mismatch: bool = False,
+    locked: bool = False,
 ) -> Transaction:
     """Complete ``transaction``, compute its energy, bill it, publish it.
+
+    ``locked``: the caller holds ``transaction`` locked and current (a
+    station's stop report); else the row is read and locked here.
 
     Without ``meter_stop`` the latest register reading is used (a force-stopped
     session gets the energy actually delivered, not zero). Stopping a completed
@@ -76,7 +80,11 @@ def transaction_stop(
     operator's force-stop: the station knows the real end and meter.
     """
     with db_transaction.atomic():
-        tx = Transaction.objects.select_for_update().get(pk=transaction.pk)
+        tx = (
+            transaction
+            if locked
+            else Transaction.objects.select_for_update().get(pk=transaction.pk)
+        )
         correcting = False
         if tx.status == Status.COMPLETED:
             correcting = (
@@ -101,7 +109,7 @@ def transaction_stop(
         tx.stop_token_mismatch = tx.stop_token_mismatch or stop_token_mismatch
         tx.save()
         publish_stopped(tx, corrected=correcting)
-        transaction_bill(transaction=tx)
+        transaction_bill(transaction=tx, first_time=not correcting)
     return tx
 
 
@@ -144,7 +152,7 @@ def stop_token_check(
     authorization = authorize_id_token(
         organization=organization, id_tag=stop_id_tag, token_type=token_type
     )
-    if allow_any or not transaction.id_tag:
+    if allow_any or stop_id_tag == transaction.id_tag or not transaction.id_tag:
         return authorization, False
     start = (
         IdTag.objects.filter(pk=transaction.token_id).first()
@@ -237,5 +245,6 @@ def transaction_stop_reported(
         stop_id_tag=id_tag,
         stop_authorization=authorization,
         stop_token_mismatch=mismatch,
+        locked=True,
     )
     return StopReport(transaction=tx, authorization=authorization)
