@@ -287,6 +287,8 @@ HEALTH_CHECK_TIMEOUT = env.float("CSMS_HEALTH_TIMEOUT", default=2.0)
 METRICS_TOKEN = env.str("CSMS_METRICS_TOKEN", default="")
 # gc.freeze() after start-up and then every this many seconds; 0 = start-up only.
 GC_FREEZE_INTERVAL = env.float("CSMS_GC_FREEZE_INTERVAL", default=300.0)
+# How long a thread may hold the GIL while another waits (Python's default: 5).
+GIL_SWITCH_INTERVAL_MS = env.float("CSMS_GIL_SWITCH_INTERVAL_MS", default=1.0)
 # manage.py bootstrap: the admin superuser (else "admin", password printed once).
 ADMIN_USERNAME = env.str("CSMS_ADMIN_USERNAME", default="")
 ADMIN_PASSWORD = env.str("CSMS_ADMIN_PASSWORD", default="")

@@ -7,6 +7,7 @@ shutdown then runs at interpreter exit, as far as it can without a loop).
 Start-up, on the server's event loop:
 
 - bind the events publisher to this loop (threads hand events to it);
+- a shorter GIL switch interval (``GIL_SWITCH_INTERVAL_MS``);
 - measure GC pauses (``apps.operations.gctracker``);
 - ``gc.freeze()`` once now and every ``GC_FREEZE_INTERVAL`` seconds;
 - with ``RUN_PERIODIC_IN_PROCESS``, the in-process scheduler of
@@ -27,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+import sys
 import threading
 
 from asgiref.sync import sync_to_async
@@ -49,6 +51,10 @@ def _start_process_once() -> None:
         if _process_started:
             return
         _process_started = True
+    # Python hands the GIL over every 5 ms by default: a group-commit worker
+    # back from a database round trip would wait that long for the event loop
+    # to let go, many times per batch. A shorter interval keeps them moving.
+    sys.setswitchinterval(settings.GIL_SWITCH_INTERVAL_MS / 1000)
     gctracker.install()
     # The first freeze does a full collection, once: start-up garbage stays out
     # of the permanent generation. Later freezes are per loop and cheap.
