@@ -98,12 +98,16 @@ class TransactionEventResult:
 
 
 def _new_session(
-    charge_point_id: str, event: TransactionEventInput
+    charge_point_id: str,
+    event: TransactionEventInput,
+    organization_id: int | None,
+    ocpp_version: str,
 ) -> tuple[Transaction, bool]:
     """A session for its first event, or the one another process just made."""
-    station = ChargePoint.objects.only("organization_id", "ocpp_version").get(
-        pk=charge_point_id
-    )
+    if organization_id is None:
+        organization_id, ocpp_version = ChargePoint.objects.values_list(
+            "organization_id", "ocpp_version"
+        ).get(pk=charge_point_id)
     lookup = {
         "charge_point_id": charge_point_id,
         "transaction_id": event.transaction_id,
@@ -111,8 +115,8 @@ def _new_session(
     try:
         with db_transaction.atomic():
             tx = Transaction.objects.create(
-                organization_id=station.organization_id,
-                ocpp_version=station.ocpp_version or "2.0.1",
+                organization_id=organization_id,
+                ocpp_version=ocpp_version or "2.0.1",
                 started_at=event.timestamp,
                 evse_id=event.evse_id,
                 connector_id=event.connector_id,
@@ -352,12 +356,22 @@ def likely_routine(event: TransactionEventInput) -> bool:
 
 @db_transaction.atomic(savepoint=False)
 def transaction_event_record(
-    *, charge_point_id: str, event: TransactionEventInput
+    *,
+    charge_point_id: str,
+    event: TransactionEventInput,
+    organization_id: int | None = None,
+    ocpp_version: str = "",
 ) -> TransactionEventResult:
-    """Apply one TransactionEventRequest; returns what to answer."""
+    """Apply one TransactionEventRequest; returns what to answer.
+
+    ``organization_id``/``ocpp_version``: the station's, when the caller knows
+    them (the OCPP edge does); read otherwise.
+    """
     tx, created = locked_transaction(charge_point_id, event.transaction_id), False
     if tx is None:
-        tx, created = _new_session(charge_point_id, event)
+        tx, created = _new_session(
+            charge_point_id, event, organization_id, ocpp_version
+        )
         remember_transaction(tx, charge_point_id, event.transaction_id)
     if not created:
         previous = _previous_event(tx, event)

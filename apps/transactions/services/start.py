@@ -10,6 +10,7 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 
 from apps.chargepoints.models import ChargePoint
+from apps.organizations.services import organization_read
 from apps.transactions.models import IdTag, Transaction
 from apps.transactions.services.authorization import (
     AuthorizationResult,
@@ -45,6 +46,8 @@ def transaction_start(
     meter_start: int,
     timestamp: datetime,
     reservation_id: int | None = None,
+    organization_id: int | None = None,
+    ocpp_version: str = "",
 ) -> StartResult:
     """Record a started session and allocate its integer transaction id.
 
@@ -54,8 +57,14 @@ def transaction_start(
     started it; 1.6 §4.8 asks it to stop on a non-Accepted answer). The same
     request again (same connector, token, timestamp and meterStart, e.g. resent
     after a reconnect) gets the same id and answer and creates nothing.
+    ``organization_id``/``ocpp_version``: the station's, when the caller knows
+    them (the OCPP edge does); read otherwise.
     """
-    station = ChargePoint.objects.select_related("organization").get(pk=charge_point_id)
+    if organization_id is None:
+        organization_id, ocpp_version = ChargePoint.objects.values_list(
+            "organization_id", "ocpp_version"
+        ).get(pk=charge_point_id)
+    organization = organization_read(organization_id)
     key = start_key(
         connector_id=connector_id,
         id_tag=id_tag,
@@ -64,13 +73,13 @@ def transaction_start(
     )
     # Checked as of now, not as of the (maybe replayed) start: the answer
     # refreshes the station's authorization cache.
-    authorization = authorize_id_token(organization=station.organization, id_tag=id_tag)
+    authorization = authorize_id_token(organization=organization, id_tag=id_tag)
     try:
         with db_transaction.atomic():
             tx = Transaction.objects.create(
-                organization_id=station.organization_id,
-                charge_point=station,
-                ocpp_version=station.ocpp_version or "1.6",
+                organization_id=organization_id,
+                charge_point_id=charge_point_id,
+                ocpp_version=ocpp_version or "1.6",
                 evse_id=connector_id,
                 connector_id=connector_id,
                 id_tag=id_tag,
@@ -84,7 +93,7 @@ def transaction_start(
                 start_key=key,
             )
     except IntegrityError:
-        tx = Transaction.objects.get(charge_point=station, start_key=key)
+        tx = Transaction.objects.get(charge_point_id=charge_point_id, start_key=key)
         return StartResult(
             transaction=tx,
             authorization=AuthorizationResult.from_dict(tx.start_authorization),

@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.billing.services.billing import transaction_bill
 from apps.chargepoints.models import ChargePoint
 from apps.organizations.models import Organization
+from apps.organizations.services import organization_read
 from apps.transactions.models import IdTag, Transaction
 from apps.transactions.services.authorization import (
     AuthorizationResult,
@@ -190,6 +191,7 @@ def transaction_stop_reported(
     reason: str = "",
     id_tag: str = "",
     samples: list[SampledValueInput] | tuple[SampledValueInput, ...] = (),
+    organization_id: int | None = None,
 ) -> StopReport:
     """A station reports a stop (OCPP 1.6 StopTransaction).
 
@@ -197,11 +199,14 @@ def transaction_stop_reported(
     refuse a stop, 1.6 §4.10); its meter values are kept without a session.
     A repeated report changes nothing and gets the first answer.
     """
-    station = ChargePoint.objects.select_related("organization").get(pk=charge_point_id)
-    organization = station.organization
+    if organization_id is None:  # the edge knows it; others may not
+        organization_id = ChargePoint.objects.values_list(
+            "organization_id", flat=True
+        ).get(pk=charge_point_id)
+    organization = organization_read(organization_id)
     tx = (
         Transaction.objects.select_for_update()
-        .filter(charge_point=station, transaction_id=transaction_id)
+        .filter(charge_point_id=charge_point_id, transaction_id=transaction_id)
         .first()
     )
     if tx is None:

@@ -31,6 +31,8 @@ class TransactionHandlers:
         result = await run_db(
             transaction_start,
             charge_point_id=session.charge_point_id,
+            organization_id=session.organization_id,
+            ocpp_version=session.ocpp_version,
             connector_id=payload["connectorId"],
             id_tag=payload["idTag"],
             meter_start=payload["meterStart"],
@@ -47,6 +49,7 @@ class TransactionHandlers:
         report = await run_db(
             transaction_stop_reported,
             charge_point_id=session.charge_point_id,
+            organization_id=session.organization_id,
             transaction_id=str(payload["transactionId"]),
             stopped_at=parse_ocpp_datetime(payload["timestamp"]),
             meter_stop=Decimal(payload["meterStop"]),

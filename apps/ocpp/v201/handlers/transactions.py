@@ -31,19 +31,20 @@ class TransactionHandlers:
     @on("TransactionEvent")
     async def on_transaction_event(self, session, payload: dict) -> dict:
         event = mappers.transaction_event_input(payload)
+        station = {
+            "charge_point_id": session.charge_point_id,
+            "organization_id": session.organization_id,
+            "ocpp_version": session.ocpp_version,
+        }
         if likely_routine(event):
             result = await run_db_staged(
                 transaction_event_record,
                 preload=(locking.KIND, (session.charge_point_id, event.transaction_id)),
-                charge_point_id=session.charge_point_id,
                 event=event,
+                **station,
             )
         else:
-            result = await run_db(
-                transaction_event_record,
-                charge_point_id=session.charge_point_id,
-                event=event,
-            )
+            result = await run_db(transaction_event_record, event=event, **station)
         return mappers.transaction_event_response(result)
 
     @on("MeterValues")
