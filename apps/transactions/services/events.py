@@ -41,6 +41,7 @@ from apps.transactions.services.locking import (
 )
 from apps.transactions.services.meter_values import (
     CONTEXT_BEGIN,
+    CONTEXT_END,
     Reading,
     SampledValueInput,
     first_register_value,
@@ -54,7 +55,7 @@ from apps.transactions.services.stop import (
     stop_token_check,
     transaction_stop,
 )
-from csms.bulk import flush_staged, insert_rows, stage_rows, stage_update
+from csms.bulk import flush_staged, insert_rows, stage_rows, stage_update, unstage
 
 STARTED, UPDATED, ENDED = "Started", "Updated", "Ended"
 STOP_AUTHORIZED = "StopAuthorized"
@@ -312,16 +313,19 @@ def _conclude(
     *,
     was_completed: bool,
     late_inputs: bool,
+    readings: list[Reading],
 ) -> Transaction:
     """Stop the session on Ended; bill a completed one again after late data."""
     if event.event_type == ENDED:
+        # The Ended event's own End reading is the last word; else the latest.
+        end = _register_value(readings, CONTEXT_END, earliest=False)
         return transaction_stop(
             transaction=tx,
             stopped_at=event.timestamp,
             # 2.0.1 TransactionType.stoppedReason: omitted only when Local.
             reason=event.stopped_reason or "Local",
             stopped_by=Transaction.StoppedBy.STATION,
-            meter_stop=last_register_value(tx),
+            meter_stop=end if end is not None else last_register_value(tx),
             locked=True,
         )
     if was_completed:
@@ -408,7 +412,11 @@ def _record_routine(
 
 
 def _apply_event(
-    tx: Transaction, event: TransactionEventInput, *, may_move_start: bool
+    tx: Transaction,
+    event: TransactionEventInput,
+    *,
+    may_move_start: bool,
+    created: bool = False,
 ) -> list[Reading]:
     """The event's facts and readings on the session: in memory, writes staged."""
     _apply_facts(tx, event)
@@ -422,8 +430,23 @@ def _apply_event(
         stage=True,
     )
     if may_move_start and _start_reading_may_change(tx, readings, last_meter_at):
-        tx.meter_start = first_register_value(tx)
+        begin = _register_value(readings, CONTEXT_BEGIN, earliest=True)
+        # A new session's readings are all here: its Begin reading needs no read.
+        tx.meter_start = (
+            begin if created and begin is not None else first_register_value(tx)
+        )
     return readings
+
+
+def _register_value(
+    readings: list[Reading], context: str, *, earliest: bool
+) -> Decimal | None:
+    """The earliest/latest energy register reading of ``context`` among these."""
+    found = [r for r in readings if r.context == context and is_energy_register(r)]
+    if not found:
+        return None
+    pick = min if earliest else max
+    return pick(found, key=lambda r: r.timestamp).value
 
 
 def _record_fully(
@@ -436,7 +459,10 @@ def _record_fully(
     was_completed, started_at = tx.status == Transaction.Status.COMPLETED, tx.started_at
     organization = organization_read(tx.organization_id)
     authorization = _authorize(tx, organization, event)
-    readings = _apply_event(tx, event, may_move_start=not was_completed)
+    readings = _apply_event(
+        tx, event, may_move_start=not was_completed, created=created
+    )
+    unstage(tx)  # saved whole below
     flush_staged()
     tx.save()
     if created:
@@ -447,6 +473,7 @@ def _record_fully(
         was_completed=was_completed,
         late_inputs=bool(event.charging_state or readings)
         or tx.started_at != started_at,
+        readings=readings,
     )
     total_cost = (
         transaction_total_cost(transaction=tx)
