@@ -119,6 +119,35 @@ def _execute_bound(sql: str, params: list) -> None:
         connection.queries_log.append({"sql": sql, "time": f"{took:.3f}"})
 
 
+KEY_CHUNK = 400  # SQLite: pairs per statement, below its parameter limit
+
+
+def key_chunks(
+    columns: tuple[str, str], types: tuple[str, str], keys: list[tuple]
+) -> list[tuple[str, list]]:
+    """``(a, b) IN (...)`` conditions for these key pairs, with their params.
+
+    PostgreSQL: one condition over two arrays, the same SQL text whatever the
+    number of keys (psycopg parses a query text once). Elsewhere: chunks of
+    ``(VALUES (%s, %s), ...)``.
+    """
+    first, second = columns
+    if connection.vendor == "postgresql":
+        condition = (
+            f"({first}, {second}) IN (SELECT * FROM "  # noqa: S608
+            f"unnest(%s::{types[0]}[], %s::{types[1]}[]))"
+        )
+        return [(condition, [[k[0] for k in keys], [k[1] for k in keys]])]
+    chunks = []
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start : start + KEY_CHUNK]
+        condition = (
+            f"({first}, {second}) IN (VALUES {', '.join(['(%s, %s)'] * len(chunk))})"
+        )
+        chunks.append((condition, [value for key in chunk for value in key]))
+    return chunks
+
+
 def _unnest(model_fields, rows) -> tuple[str, list[list]]:
     """``unnest`` arguments for rows: one typed array per column (PostgreSQL).
 

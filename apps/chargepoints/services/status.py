@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.chargepoints.models import ChargePoint, Connector, Evse, StatusChange
 from apps.events.publisher import publish_event
-from csms.bulk import batch_cache, stage_rows, stage_update
+from csms.bulk import batch_cache, key_chunks, stage_rows, stage_update
 
 STATION_LEVEL = 0
 KIND = "evse"
@@ -174,11 +174,8 @@ def _attach(evse: Evse, connectors: list[Connector]) -> None:
         connector.evse = evse
 
 
-_CHUNK = 400
-
-
 def preload_evses(keys: list[tuple[str, int]]) -> None:
-    """Load the EVSEs ``keys`` name, with their connectors, in one query per chunk.
+    """Load the EVSEs ``keys`` name, with their connectors, in one query.
 
     An EVSE not found is left out: its report creates it.
     """
@@ -186,18 +183,16 @@ def preload_evses(keys: list[tuple[str, int]]) -> None:
     quote = connection.ops.quote_name
     evse_table, connector_table = Evse._meta.db_table, Connector._meta.db_table
     cache = batch_cache()
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
+    for condition, params in key_chunks(
+        ("e.charge_point_id", "e.evse_id"), ("varchar", "integer"), wanted
+    ):
         sql = (
             "SELECT e.id, e.charge_point_id, e.evse_id, e.status, e.updated_at, "  # noqa: S608
             "c.id, c.connector_id, c.status, c.error_code, c.info, c.vendor_id, "
             "c.vendor_error_code, c.updated_at "
             f"FROM {quote(connector_table)} c JOIN {quote(evse_table)} e "
-            "ON c.evse_id = e.id "
-            "WHERE (e.charge_point_id, e.evse_id) IN "
-            f"(VALUES {', '.join(['(%s, %s)'] * len(chunk))})"
+            f"ON c.evse_id = e.id WHERE {condition}"
         )
-        params = [value for key in chunk for value in key]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import connection
 
 from apps.transactions.models import Transaction
-from csms.bulk import batch_cache
+from csms.bulk import batch_cache, key_chunks
 
 KIND = "transaction"
 _MISSING = object()
@@ -54,7 +54,6 @@ def forget_transaction(charge_point_id: str, transaction_id: str) -> None:
         cache.pop(_key(charge_point_id, transaction_id), None)
 
 
-_CHUNK = 400
 # What a meter-value message reads and writes of its session; the rest of the
 # row stays deferred (an event that needs more reloads the row).
 HOT_FIELDS = (
@@ -92,14 +91,15 @@ def preload_transactions(keys: list[tuple[str, str]]) -> None:
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     columns = ", ".join(quote(name) for name in HOT_FIELDS)
     found = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
+    for condition, params in key_chunks(
+        (quote("charge_point_id"), quote("transaction_id")),
+        ("varchar", "varchar"),
+        wanted,
+    ):
         sql = (
             f"SELECT {columns} FROM {quote(Transaction._meta.db_table)} "  # noqa: S608
-            f"WHERE ({quote('charge_point_id')}, {quote('transaction_id')}) IN "
-            f"(VALUES {', '.join(['(%s, %s)'] * len(chunk))}){lock}"
+            f"WHERE {condition}{lock}"
         )
-        params = [value for key in chunk for value in key]
         for tx in Transaction.objects.raw(sql, params):
             found[(tx.charge_point_id, tx.transaction_id)] = tx
     for station, tx_id in wanted:
