@@ -7,7 +7,8 @@ shutdown then runs at interpreter exit, as far as it can without a loop).
 Start-up, on the server's event loop:
 
 - bind the events publisher to this loop (threads hand events to it);
-- a shorter GIL switch interval (``GIL_SWITCH_INTERVAL_MS``);
+- a shorter GIL switch interval (``GIL_SWITCH_INTERVAL_MS``) and a larger
+  young-generation GC threshold (``GC_THRESHOLD_YOUNG``);
 - measure GC pauses (``apps.operations.gctracker``);
 - ``gc.freeze()`` once now and every ``GC_FREEZE_INTERVAL`` seconds;
 - with ``RUN_PERIODIC_IN_PROCESS``, the in-process scheduler of
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import gc
 import logging
 import sys
 import threading
@@ -55,6 +57,12 @@ def _start_process_once() -> None:
     # back from a database round trip would wait that long for the event loop
     # to let go, many times per batch. A shorter interval keeps them moving.
     sys.setswitchinterval(settings.GIL_SWITCH_INTERVAL_MS / 1000)
+    # A youngest-generation collection every 700 allocations promotes whatever
+    # a batch in flight holds; the old generation then fills with garbage and
+    # full collections (hundreds of ms with thousands of stations) follow
+    # every few seconds. A larger first threshold lets that garbage die young.
+    _, *older = gc.get_threshold()
+    gc.set_threshold(settings.GC_THRESHOLD_YOUNG, *older)
     gctracker.install()
     # The first freeze does a full collection, once: start-up garbage stays out
     # of the permanent generation. Later freezes are per loop and cheap.
