@@ -361,8 +361,5 @@ OCPP_DATA_TRANSFER_VENDOR_ID = env.str("CSMS_DATA_TRANSFER_VENDOR_ID", default="
 # Group-commit workers on PostgreSQL (each its own connection): while one
 # waits for a commit, the next batch runs. SQLite always has one.
 OCPP_GROUP_COMMIT_THREADS = env.int("CSMS_GROUP_COMMIT_THREADS", default=2)
-# How long a group-commit worker waits for more work when it finds only one
-# item: a commit shared by more messages costs each of them less.
-OCPP_GROUP_COMMIT_LINGER_MS = env.float("CSMS_GROUP_COMMIT_LINGER_MS", default=2.0)
 # How often last-seen stamps are written (one statement for all stations).
 OCPP_LAST_SEEN_WRITE_S = env.float("CSMS_LAST_SEEN_WRITE_S", default=5.0)

@@ -76,8 +76,6 @@ class GroupCommitExecutor:
         self._lock = threading.Lock()
         self._before_commit: list[Callable[[], None]] = []
         self._local = threading.local()  # per worker: its last connection check
-        self._collecting = threading.Lock()
-        self._linger = settings.OCPP_GROUP_COMMIT_LINGER_MS / 1000
 
     def add_before_commit(self, hook: Callable[[], None]) -> None:
         """Register work run inside every batch's transaction (journal, stamps)."""
@@ -130,39 +128,26 @@ class GroupCommitExecutor:
 
     def _run(self) -> None:
         while True:
-            batch, stop = self._collect()
-            if batch or stop:
-                self._run_batch(batch)
-            if stop:
-                connection.close()
-                return
-
-    def _collect(self) -> tuple[list[_Item], bool]:
-        """The next batch, and whether to stop after it.
-
-        One worker collects at a time, while the others run or commit theirs.
-        When it finds a single item, the collector lingers a moment for more:
-        a batch of one pays a whole commit.
-        """
-        with self._collecting:
             first = self._queue.get()
             if first is _STOP:
-                return [], True
+                self._run_batch([])
+                connection.close()
+                return
             batch = [first]
-            lingered = self._linger <= 0
+            stop = False
             while len(batch) < MAX_BATCH:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
-                    if lingered or len(batch) > 1:
-                        break
-                    lingered = True
-                    time.sleep(self._linger)
-                    continue
+                    break
                 if item is _STOP:
-                    return batch, True
+                    stop = True
+                    break
                 batch.append(item)
-            return batch, False
+            self._run_batch(batch)
+            if stop:
+                connection.close()
+                return
 
     def _run_batch(self, batch: list[_Item]) -> None:
         started = time.perf_counter()
