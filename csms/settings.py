@@ -166,13 +166,35 @@ def _next_redis_db(url: str) -> str:
 
 
 if REDIS_URL:
+    # Probe an idle Redis connection after 10 s, every 5 s, 3 times.
+    _KEEPALIVE = {
+        getattr(socket, name): value
+        for name, value in (
+            ("TCP_KEEPIDLE", 10),
+            ("TCP_KEEPINTVL", 5),
+            ("TCP_KEEPCNT", 3),
+        )
+        if hasattr(socket, name)
+    }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "csms.channel_layer.RedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 defaults socket_timeout to 5 s, which breaks the
-                # layer's blocking reads (channels_redis issue 422).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                # layer's blocking reads (channels_redis issue 422). Any
+                # timeout makes redis-py send through asyncio.wait_for, which
+                # on Python 3.11 can swallow a cancellation: a cancelled
+                # receive then loops forever and the loop never closes. So
+                # none; TCP keepalive finds a dead Redis instead (~25 s).
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": None,
+                        "socket_connect_timeout": 5,
+                        "socket_keepalive": True,
+                        "socket_keepalive_options": _KEEPALIVE,
+                    }
+                ],
                 "capacity": 1000,
                 "expiry": 30,
             },

@@ -84,3 +84,21 @@ async def test_a_cancelled_receive_ends_at_once():
         done, pending = await asyncio.wait(receives, timeout=2)
         assert not pending
     await layer.flush()
+
+
+async def test_cancelling_every_task_ends_every_receive():
+    # As a closing event loop does: the pops in flight are cancelled too.
+    layer = _layer()
+    for _ in range(20):
+        receives = [
+            asyncio.ensure_future(layer.receive(await layer.new_channel()))
+            for _ in range(3)
+        ]
+        await asyncio.sleep(random.random() * 0.05)
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in others:
+            task.cancel()
+        done, pending = await asyncio.wait(others, timeout=2)
+        assert not pending, pending
+        assert all(r.done() for r in receives)
+    await layer.flush()
