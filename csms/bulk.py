@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -310,3 +310,13 @@ def flush_staged() -> None:
 def batch_cache() -> dict | None:
     staging = current_staging()
     return None if staging is None else staging.cache
+
+
+def batch_cached(key, load: Callable[[], Any]) -> Any:
+    """``load()`` once per group-commit batch for ``key``; every time outside one."""
+    cache = batch_cache()
+    if cache is None:
+        return load()
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]

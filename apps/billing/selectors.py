@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from apps.billing.models import StationTariff, Tariff, TransactionCost
 from apps.transactions.models import Transaction
-from csms.bulk import batch_cache
+from csms.bulk import batch_cached
 
 
 def tariff_list(*, actor) -> QuerySet[Tariff]:
@@ -19,14 +19,10 @@ def organization_has_tariffs(organization_id: int) -> bool:
     """Whether the organization prices anything at all; inside a group-commit
     batch asked once for all its sessions, so stops that nobody bills cost no
     billing query."""
-    cache = batch_cache()
-    key = ("has_tariffs", organization_id)
-    if cache is not None and key in cache:
-        return cache[key]
-    found = Tariff.objects.filter(organization_id=organization_id).exists()
-    if cache is not None:
-        cache[key] = found
-    return found
+    return batch_cached(
+        ("has_tariffs", organization_id),
+        lambda: Tariff.objects.filter(organization_id=organization_id).exists(),
+    )
 
 
 def tariff_for_charge_point(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.organizations.authentication import PREFIX_LENGTH
 from apps.organizations.models import ApiKey, Membership, Organization
 from apps.organizations.secrets import generate_secret, hash_secret
-from csms.bulk import batch_cache
+from csms.bulk import batch_cached
 from csms.errors import ApplicationError, Conflict
 
 ORGANIZATION_UPDATABLE_FIELDS = frozenset(
@@ -36,14 +36,7 @@ _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 def organization_read(pk: int) -> Organization:
     """The organization; inside a group-commit batch read once for all its
     stations' messages (settings change rarely; a batch lasts milliseconds)."""
-    cache = batch_cache()
-    key = ("organization", pk)
-    if cache is not None and key in cache:
-        return cache[key]
-    organization = Organization.objects.get(pk=pk)
-    if cache is not None:
-        cache[key] = organization
-    return organization
+    return batch_cached(("organization", pk), lambda: Organization.objects.get(pk=pk))
 
 
 def organization_update(*, organization: Organization, **fields) -> Organization:
