@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
 from apps.operations.metrics import GROUP_COMMIT_ITEMS, GROUP_COMMIT_SECONDS
-from csms.bulk import begin_staging, end_staging
+from csms.bulk import begin_staging, end_staging, prepare_scratch_tables
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +156,7 @@ class GroupCommitExecutor:
             self._local.checked_at = started
             close_old_connections()
         try:
+            prepare_scratch_tables()
             with transaction.atomic(), _without_savepoints():
                 staging = begin_staging()
                 results = _call_all(batch)

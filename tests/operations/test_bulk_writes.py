@@ -1,0 +1,97 @@
+"""csms.bulk: the hot path's bulk inserts and updates, as a caller sees them.
+
+On PostgreSQL both go through a per-connection scratch table (COPY in, one
+statement out); these tests hold what that must never change: every row once,
+nothing left over for the next statement, and a rolled-back first use that
+does not break the connection.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connections, transaction
+
+from apps.transactions.models import MeterValue, Transaction
+from apps.transactions.services.meter_values import ROW_FIELDS, Reading, _row
+from csms.bulk import insert_rows, update_rows
+from tests.transactions.factories import TransactionFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def reading(volts: int) -> Reading:
+    return Reading(
+        timestamp=T0,
+        measurand="Voltage",
+        phase=f"L{volts % 3 + 1}-N",
+        location="Outlet",
+        context="Sample.Periodic",
+        unit="V",
+        value=Decimal(volts),
+        raw_value=str(volts),
+        raw_unit="V",
+        multiplier=0,
+        format="",
+        signed_data={"v": volts},
+    )
+
+
+def rows_for(tx: Transaction, *volts: int) -> list[tuple]:
+    head = (tx.charge_point_id, tx.pk, 1, 1)
+    return [_row(reading(v), head, T0) for v in volts]
+
+
+class Boom(Exception):
+    pass
+
+
+def test_rows_inserted_twice_in_one_transaction_are_stored_once_each():
+    tx = TransactionFactory()
+
+    with transaction.atomic():
+        insert_rows(MeterValue, ROW_FIELDS, rows_for(tx, 229), ignore_conflicts=True)
+        insert_rows(MeterValue, ROW_FIELDS, rows_for(tx, 230), ignore_conflicts=True)
+
+    stored = MeterValue.objects.filter(transaction=tx).order_by("value")
+    assert [(m.value, m.signed_data) for m in stored] == [
+        (Decimal(229), {"v": 229}),
+        (Decimal(230), {"v": 230}),
+    ]
+
+
+def test_an_update_leaves_nothing_behind_for_the_next_one():
+    # given: two sessions; the first updated in bulk, then changed again
+    first, second = TransactionFactory(), TransactionFactory()
+    with transaction.atomic():
+        update_rows(Transaction, ["last_meter_wh"], [(Decimal(100), first.pk)])
+        Transaction.objects.filter(pk=first.pk).update(last_meter_wh=Decimal(150))
+
+        # when: a bulk update of the second in the same transaction
+        update_rows(Transaction, ["last_meter_wh"], [(Decimal(200), second.pk)])
+
+    # then: the first keeps its later value
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.last_meter_wh, second.last_meter_wh) == (Decimal(150), Decimal(200))
+
+
+def test_a_rolled_back_first_use_does_not_break_the_connection():
+    # given: a new connection whose first bulk insert is rolled back
+    tx = TransactionFactory()
+    connections.close_all()
+    with pytest.raises(Boom), transaction.atomic():
+        insert_rows(MeterValue, ROW_FIELDS, rows_for(tx, 228), ignore_conflicts=True)
+        raise Boom
+
+    # when: the same connection inserts again
+    insert_rows(MeterValue, ROW_FIELDS, rows_for(tx, 231), ignore_conflicts=True)
+    with transaction.atomic():
+        insert_rows(MeterValue, ROW_FIELDS, rows_for(tx, 232), ignore_conflicts=True)
+
+    # then
+    assert sorted(
+        MeterValue.objects.filter(transaction=tx).values_list("value", flat=True)
+    ) == [Decimal(231), Decimal(232)]
