@@ -43,6 +43,8 @@ _STOP = object()
 
 
 _preloaders: dict[str, Callable[[list], None]] = {}
+# What an item names for preloading: one (kind, key), a list of them, or None.
+Preload = tuple[str, Any] | list[tuple[str, Any]] | None
 
 
 def register_preloader(kind: str, loader: Callable[[list], None]) -> None:
@@ -53,14 +55,14 @@ def register_preloader(kind: str, loader: Callable[[list], None]) -> None:
 class _Item:
     __slots__ = ("fn", "args", "kwargs", "future", "loop", "staged", "preload")
 
-    def __init__(self, fn, args, kwargs, staged=False, preload=None):
+    def __init__(self, fn, args, kwargs, staged=False, preload=()):
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
         self.future = None  # set when submitted, with the submitter's loop
         self.loop = None
         self.staged = staged  # stages its writes (run after the ordinary items)
-        self.preload = preload  # (kind, key) of the row it needs, or None
+        self.preload = preload  # ((kind, key), ...): the rows it needs
 
 
 class GroupCommitExecutor:
@@ -85,10 +87,16 @@ class GroupCommitExecutor:
     def submit(self, fn: Callable, *args, **kwargs) -> asyncio.Future:
         return self._submit(_Item(fn, args, kwargs))
 
-    def submit_staged(
-        self, fn: Callable, preload: tuple[str, Any] | None, args, kwargs
+    def submit_preloaded(
+        self, fn: Callable, preload: Preload, args, kwargs, *, staged: bool = False
     ) -> asyncio.Future:
-        return self._submit(_Item(fn, args, kwargs, staged=True, preload=preload))
+        item = _Item(fn, args, kwargs, staged=staged, preload=_pairs(preload))
+        return self._submit(item)
+
+    def submit_staged(
+        self, fn: Callable, preload: Preload, args, kwargs
+    ) -> asyncio.Future:
+        return self.submit_preloaded(fn, preload, args, kwargs, staged=True)
 
     def _submit(self, item: _Item) -> asyncio.Future:
         item.loop = asyncio.get_running_loop()
@@ -236,11 +244,18 @@ class _ItemFailed(Exception):
         self.failure = failure
 
 
-def _preload(batch: list[_Item]) -> None:
+def _pairs(preload: Preload) -> tuple:
+    if not preload:
+        return ()
+    if isinstance(preload, tuple):
+        return (preload,)
+    return tuple(preload)
+
+
+def _preload(items: list[_Item]) -> None:
     keys: dict[str, list] = {}
-    for item in batch:
-        if item.preload is not None:
-            kind, key = item.preload
+    for item in items:
+        for kind, key in item.preload:
             keys.setdefault(kind, []).append(key)
     for kind, wanted in keys.items():
         _preloaders[kind](wanted)
@@ -251,13 +266,16 @@ def _call_all(batch: list[_Item]) -> list:
 
     Items of different stations are independent, so their order within a
     batch is free; this way no ORM read of an ordinary item can miss a staged
-    write, and rows are preloaded after the ordinary items changed them.
+    write, and rows are preloaded after the ordinary items changed them. The
+    ordinary items' own rows are preloaded before them, together.
     """
     results: list = [None] * len(batch)
+    ordinary = [item for item in batch if not item.staged]
+    _preload(ordinary)
     for index, item in enumerate(batch):
         if not item.staged:
             results[index] = _call(item)
-    _preload(batch)
+    _preload([item for item in batch if item.staged])
     for index, item in enumerate(batch):
         if item.staged:
             results[index] = _call(item)
@@ -294,14 +312,19 @@ def _configured_threads() -> int:
 executor = GroupCommitExecutor()
 
 
-async def run_db(fn: Callable, *args, **kwargs) -> Any:
-    """Run ``fn(*args, **kwargs)`` in the next group commit; return its result."""
+async def run_db(fn: Callable, *args, preload: Preload = None, **kwargs) -> Any:
+    """Run ``fn(*args, **kwargs)`` in the next group commit; return its result.
+
+    ``preload``: (kind, key) pairs, as for ``run_db_staged``, of rows ``fn``
+    will look up (through the batch cache) and that the batch may load for
+    all its items at once before running them.
+    """
+    if preload:
+        return await executor.submit_preloaded(fn, preload, args, kwargs)
     return await executor.submit(fn, *args, **kwargs)
 
 
-async def run_db_staged(
-    fn: Callable, *args, preload: tuple[str, Any] | None = None, **kwargs
-) -> Any:
+async def run_db_staged(fn: Callable, *args, preload: Preload = None, **kwargs) -> Any:
     """``run_db`` for a function that stages its writes (``csms.bulk``).
 
     ``preload`` is (kind, key) for a preloader registered with

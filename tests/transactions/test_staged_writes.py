@@ -25,7 +25,7 @@ from apps.transactions.services.meter_values import (
     _row,
     meter_values_report,
 )
-from csms.bulk import begin_staging, end_staging, insert_rows
+from csms.bulk import begin_staging, end_staging, flush_staged, insert_rows
 from tests.factories import ChargePointFactory
 from tests.transactions.factories import IdTagFactory, TransactionFactory
 
@@ -94,6 +94,7 @@ def start_sessions(count: int) -> list[tuple[str, str]]:
             ),
         )
         keys.append((station.pk, tx))
+    flush_staged()  # each start in a batch of its own
     return keys
 
 

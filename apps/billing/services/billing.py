@@ -14,6 +14,7 @@ from apps.billing.services.calculation import (
 from apps.events.publisher import publish_event
 from apps.transactions.models import Transaction
 from apps.transactions.selectors import charging_periods, energy_points
+from csms.bulk import flush_staged
 
 
 def tariff_spec(tariff: Tariff) -> TariffSpec:
@@ -39,6 +40,7 @@ def tariff_spec(tariff: Tariff) -> TariffSpec:
 
 
 def session_usage(transaction: Transaction) -> Usage:
+    flush_staged()  # readings and events staged in this batch count
     points = energy_points(transaction)
     return Usage(
         started_at=transaction.started_at,

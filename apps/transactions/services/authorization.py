@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.organizations.models import Organization
 from apps.organizations.services import organization_read
 from apps.transactions.models import IdTag
+from csms.bulk import batch_cache, batch_cached, key_chunks
 
 Status = IdTag.Status
 # The group token's type when the group is not itself a registered token.
@@ -53,6 +55,33 @@ class AuthorizationResult:
 
 INVALID = AuthorizationResult(status=Status.INVALID)
 
+KIND = "id-tag"  # preloads: (organization id, token) -> the organization's IdTag
+
+
+def preload_key(organization_id: int, id_tag: str | None) -> tuple | None:
+    """What a message naming ``id_tag`` asks its batch to preload, if anything."""
+    return (KIND, (organization_id, id_tag)) if id_tag else None
+
+
+def preload_id_tags(keys: list[tuple[int, str]]) -> None:
+    """Load the tokens a batch's messages name, with one query (group commit).
+
+    Only tokens change through the API and the admin, never in a batch, so
+    the rows need no lock.
+    """
+    wanted = sorted(set(keys))
+    quote = connection.ops.quote_name
+    found = {}
+    for condition, params in key_chunks(
+        (quote("organization_id"), quote("id_tag")), ("bigint", "varchar"), wanted
+    ):
+        sql = f"SELECT * FROM {quote(IdTag._meta.db_table)} WHERE {condition}"  # noqa: S608
+        for tag in IdTag.objects.raw(sql, params):
+            found[(tag.organization_id, tag.id_tag)] = tag
+    cache = batch_cache()
+    for organization_id, id_tag in wanted:
+        cache[(KIND, organization_id, id_tag)] = found.get((organization_id, id_tag))
+
 
 def id_tag_lookup(*, organization: Organization, id_tag: str) -> IdTag | None:
     """The registered token a station of ``organization`` may accept.
@@ -62,7 +91,10 @@ def id_tag_lookup(*, organization: Organization, id_tag: str) -> IdTag | None:
     """
     if not id_tag:
         return None
-    own = IdTag.objects.filter(organization=organization, id_tag=id_tag).first()
+    own = batch_cached(
+        (KIND, organization.pk, id_tag),
+        lambda: IdTag.objects.filter(organization=organization, id_tag=id_tag).first(),
+    )
     if own is not None or not organization.accept_foreign_tokens:
         return own
     foreign = IdTag.objects.filter(id_tag=id_tag).exclude(organization=organization)

@@ -55,7 +55,7 @@ from apps.transactions.services.stop import (
     stop_token_check,
     transaction_stop,
 )
-from csms.bulk import flush_staged, insert_rows, stage_rows, stage_update, unstage
+from csms.bulk import flush_staged, insert_rows, stage_rows, stage_update
 
 STARTED, UPDATED, ENDED = "Started", "Updated", "Ended"
 STOP_AUTHORIZED = "StopAuthorized"
@@ -333,6 +333,13 @@ def _conclude(
     return tx
 
 
+# The whole session row, as ``_record_fully`` writes it.
+SAVED_FIELDS = tuple(
+    f.attname
+    for f in Transaction._meta.concrete_fields
+    if not f.primary_key and not getattr(f, "auto_now_add", False)
+)
+
 ROUTINE_FIELDS = (
     "started_at",
     "evse_id",
@@ -371,7 +378,11 @@ def transaction_event_record(
     ``organization_id``/``ocpp_version``: the station's, when the caller knows
     them (the OCPP edge does); read otherwise.
     """
-    tx, created = locked_transaction(charge_point_id, event.transaction_id), False
+    # The edge preloads a likely routine event's session with its hot fields,
+    # any other's whole (``_record_fully`` uses every field).
+    whole = not likely_routine(event)
+    tx = locked_transaction(charge_point_id, event.transaction_id, whole=whole)
+    created = False
     if tx is None:
         tx, created = _new_session(
             charge_point_id, event, organization_id, ocpp_version
@@ -389,7 +400,7 @@ def transaction_event_record(
     )
     if routine:
         return _record_routine(tx, event)
-    if not created:
+    if not created and not whole:
         # The batch loaded only the hot fields; this path uses the whole row.
         tx = Transaction.objects.select_for_update().get(pk=tx.pk)
     try:
@@ -452,19 +463,25 @@ def _register_value(
 def _record_fully(
     tx: Transaction, event: TransactionEventInput, *, created: bool
 ) -> TransactionEventResult:
-    """Any other event: authorization, start, stop, late data, through the ORM."""
+    """Any other event: authorization, start, stop, late data, through the ORM.
+
+    Its writes go with the batch's bulk statements where nothing reads them
+    back first: the event row (with its answer, for repeats) unless the
+    session is billed now, the session row unless a stop saves it at once.
+    """
     flush_staged()
-    # In first: billing reads the charging states of the session's events.
-    insert_rows(TransactionEvent, EVENT_FIELDS, [_event_row(tx, event, {})])
     was_completed, started_at = tx.status == Transaction.Status.COMPLETED, tx.started_at
+    billed = (event.event_type == ENDED or was_completed) and organization_has_tariffs(
+        tx.organization_id
+    )
+    if billed:  # in first: billing reads the charging states of the events
+        insert_rows(TransactionEvent, EVENT_FIELDS, [_event_row(tx, event, {})])
     organization = organization_read(tx.organization_id)
     authorization = _authorize(tx, organization, event)
     readings = _apply_event(
         tx, event, may_move_start=not was_completed, created=created
     )
-    unstage(tx)  # saved whole below
-    flush_staged()
-    tx.save()
+    stage_update(tx, SAVED_FIELDS)
     if created:
         publish_started(tx)
     tx = _conclude(
@@ -477,15 +494,20 @@ def _record_fully(
     )
     total_cost = (
         transaction_total_cost(transaction=tx)
-        if event.event_type == ENDED and organization_has_tariffs(tx.organization_id)
+        if event.event_type == ENDED and billed
         else None
     )
     result = TransactionEventResult(
         transaction=tx, authorization=authorization, total_cost=total_cost
     )
-    TransactionEvent.objects.filter(transaction=tx, seq_no=event.seq_no).update(
-        response=result.as_dict()
-    )
+    if billed:
+        TransactionEvent.objects.filter(transaction=tx, seq_no=event.seq_no).update(
+            response=result.as_dict()
+        )
+    else:
+        stage_rows(
+            TransactionEvent, EVENT_FIELDS, [_event_row(tx, event, result.as_dict())]
+        )
     return result
 
 

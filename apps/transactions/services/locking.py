@@ -14,18 +14,22 @@ from django.db import connection
 from apps.transactions.models import Transaction
 from csms.bulk import batch_cache, key_chunks
 
-KIND = "transaction"
+KIND = "transaction"  # the hot fields (meter values, routine events)
+KIND_WHOLE = "transaction-whole"  # every field (starts, stops, other events)
 _MISSING = object()
 
 
-def _key(charge_point_id: str, transaction_id: str) -> tuple:
-    return (KIND, charge_point_id, transaction_id)
+def locked_transaction(
+    charge_point_id: str, transaction_id: str, *, whole: bool = False
+) -> Transaction | None:
+    """The session, locked until the commit; ``None`` if there is none.
 
-
-def locked_transaction(charge_point_id: str, transaction_id: str) -> Transaction | None:
-    """The session, locked until the commit; ``None`` if there is none."""
+    ``whole``: a look-up that uses every field; a batch preloads those whole
+    (``preload_whole_transactions``), others with ``HOT_FIELDS`` only. Read
+    here, outside a preload, the row is always loaded whole.
+    """
     cache = batch_cache()
-    key = _key(charge_point_id, transaction_id)
+    key = (KIND_WHOLE if whole else KIND, charge_point_id, transaction_id)
     if cache is not None:
         found = cache.get(key, _MISSING)
         if found is not _MISSING:
@@ -35,23 +39,27 @@ def locked_transaction(charge_point_id: str, transaction_id: str) -> Transaction
         .filter(charge_point_id=charge_point_id, transaction_id=transaction_id)
         .first()
     )
-    remember_transaction(tx, charge_point_id, transaction_id)
+    if cache is not None:
+        cache[key] = tx
     return tx
 
 
 def remember_transaction(
-    tx: Transaction | None, charge_point_id: str, transaction_id: str
+    tx: Transaction, charge_point_id: str, transaction_id: str
 ) -> None:
+    """A session just created, loaded whole: later look-ups in the batch find it."""
     cache = batch_cache()
     if cache is not None:
-        cache[_key(charge_point_id, transaction_id)] = tx
+        cache[(KIND, charge_point_id, transaction_id)] = tx
+        cache[(KIND_WHOLE, charge_point_id, transaction_id)] = tx
 
 
 def forget_transaction(charge_point_id: str, transaction_id: str) -> None:
     """After ORM code may have changed the row: the next look-up reads it again."""
     cache = batch_cache()
     if cache is not None:
-        cache.pop(_key(charge_point_id, transaction_id), None)
+        cache.pop((KIND, charge_point_id, transaction_id), None)
+        cache.pop((KIND_WHOLE, charge_point_id, transaction_id), None)
 
 
 # What a meter-value message reads and writes of its session; the rest of the
@@ -86,10 +94,24 @@ def preload_transactions(keys: list[tuple[str, str]]) -> None:
     Exactly those rows: locking a row another process's stations own could
     make two batches wait for each other.
     """
+    _preload(keys, KIND, HOT_FIELDS)
+
+
+def preload_whole_transactions(keys: list[tuple[str, str]]) -> None:
+    """``preload_transactions`` with every field, for ``whole`` look-ups."""
+    _preload(keys, KIND_WHOLE, _ALL_FIELDS)
+
+
+_ALL_FIELDS = tuple(f.attname for f in Transaction._meta.concrete_fields)
+
+
+def _preload(keys: list[tuple[str, str]], kind: str, fields: tuple[str, ...]) -> None:
     wanted = sorted(set(keys))
     quote = connection.ops.quote_name
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    columns = ", ".join(quote(name) for name in HOT_FIELDS)
+    columns = ", ".join(
+        quote(Transaction._meta.get_field(name).column) for name in fields
+    )
     found = {}
     for condition, params in key_chunks(
         (quote("charge_point_id"), quote("transaction_id")),
@@ -102,5 +124,6 @@ def preload_transactions(keys: list[tuple[str, str]]) -> None:
         )
         for tx in Transaction.objects.raw(sql, params):
             found[(tx.charge_point_id, tx.transaction_id)] = tx
+    cache = batch_cache()
     for station, tx_id in wanted:
-        remember_transaction(found.get((station, tx_id)), station, tx_id)
+        cache[(kind, station, tx_id)] = found.get((station, tx_id))

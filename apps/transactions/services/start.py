@@ -17,6 +17,7 @@ from apps.transactions.services.authorization import (
     authorize_id_token,
 )
 from apps.transactions.services.publishing import publish_started
+from csms.bulk import stage_update
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,6 @@ def transaction_start(
             created=False,
         )
     tx.transaction_id = str(tx.pk)
-    Transaction.objects.filter(pk=tx.pk).update(transaction_id=tx.transaction_id)
+    stage_update(tx, ["transaction_id"])  # with the batch's bulk update
     publish_started(tx)
     return StartResult(transaction=tx, authorization=authorization, created=True)

@@ -26,11 +26,13 @@ from apps.transactions.services.authorization import (
     authorize_id_token,
     tokens_share_group,
 )
+from apps.transactions.services.locking import locked_transaction
 from apps.transactions.services.meter_values import (
     SampledValueInput,
     meter_values_record,
 )
 from apps.transactions.services.publishing import publish_stopped
+from csms.bulk import unstage
 from csms.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -108,6 +110,7 @@ def transaction_stop(
         if stop_authorization is not None:
             tx.stop_authorization = stop_authorization.as_dict()
         tx.stop_token_mismatch = tx.stop_token_mismatch or stop_token_mismatch
+        unstage(tx)  # anything staged for it is saved with it now
         tx.save()
         publish_stopped(tx, corrected=correcting)
         transaction_bill(transaction=tx, first_time=not correcting)
@@ -204,11 +207,7 @@ def transaction_stop_reported(
             "organization_id", flat=True
         ).get(pk=charge_point_id)
     organization = organization_read(organization_id)
-    tx = (
-        Transaction.objects.select_for_update()
-        .filter(charge_point_id=charge_point_id, transaction_id=transaction_id)
-        .first()
-    )
+    tx = locked_transaction(charge_point_id, transaction_id, whole=True)
     if tx is None:
         logger.warning(
             "StopTransaction for unknown transaction %s on %s (meterStop %s at %s)",
@@ -217,7 +216,9 @@ def transaction_stop_reported(
             meter_stop,
             stopped_at.isoformat(),
         )
-        meter_values_record(charge_point_id=charge_point_id, samples=samples)
+        meter_values_record(
+            charge_point_id=charge_point_id, samples=samples, stage=True
+        )
         authorization = (
             authorize_id_token(organization=organization, id_tag=id_tag)
             if id_tag
@@ -234,6 +235,7 @@ def transaction_stop_reported(
         transaction=tx,
         evse_id=tx.evse_id or 0,
         connector_id=tx.connector_id or 0,
+        stage=True,  # the stop saves the session whole; billing flushes first
     )
     authorization, mismatch = None, False
     if id_tag:

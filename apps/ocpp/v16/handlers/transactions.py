@@ -9,7 +9,7 @@ from ocpp.routing import on
 from apps.ocpp.db import run_db, run_db_staged
 from apps.ocpp.timeutil import parse_ocpp_datetime
 from apps.ocpp.v16 import mappers_transactions as mappers
-from apps.transactions.services import locking
+from apps.transactions.services import authorization, locking
 from apps.transactions.services.authorization import authorize_at_station
 from apps.transactions.services.meter_values import meter_values_report
 from apps.transactions.services.start import transaction_start
@@ -28,8 +28,10 @@ class TransactionHandlers:
 
     @on("StartTransaction")
     async def on_start_transaction(self, session, payload: dict) -> dict:
+        token = authorization.preload_key(session.organization_id, payload["idTag"])
         result = await run_db(
             transaction_start,
+            preload=token,
             charge_point_id=session.charge_point_id,
             organization_id=session.organization_id,
             ocpp_version=session.ocpp_version,
@@ -46,11 +48,15 @@ class TransactionHandlers:
 
     @on("StopTransaction")
     async def on_stop_transaction(self, session, payload: dict) -> dict:
+        transaction_id = str(payload["transactionId"])
+        preload = [(locking.KIND_WHOLE, (session.charge_point_id, transaction_id))]
+        token = authorization.preload_key(session.organization_id, payload.get("idTag"))
         report = await run_db(
             transaction_stop_reported,
+            preload=[*preload, token] if token else preload,
             charge_point_id=session.charge_point_id,
             organization_id=session.organization_id,
-            transaction_id=str(payload["transactionId"]),
+            transaction_id=transaction_id,
             stopped_at=parse_ocpp_datetime(payload["timestamp"]),
             meter_stop=Decimal(payload["meterStop"]),
             reason=payload.get("reason", ""),

@@ -6,7 +6,7 @@ from ocpp.routing import on
 
 from apps.ocpp.db import run_db, run_db_staged
 from apps.ocpp.v201 import mappers_transactions as mappers
-from apps.transactions.services import locking
+from apps.transactions.services import authorization, locking
 from apps.transactions.services.authorization import authorize_at_station
 from apps.transactions.services.events import (
     likely_routine,
@@ -44,7 +44,15 @@ class TransactionHandlers:
                 **station,
             )
         else:
-            result = await run_db(transaction_event_record, event=event, **station)
+            session_key = (session.charge_point_id, event.transaction_id)
+            preload = [(locking.KIND_WHOLE, session_key)]
+            token = authorization.preload_key(session.organization_id, event.id_token)
+            result = await run_db(
+                transaction_event_record,
+                preload=[*preload, token] if token else preload,
+                event=event,
+                **station,
+            )
         return mappers.transaction_event_response(result)
 
     @on("MeterValues")
