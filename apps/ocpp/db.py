@@ -11,11 +11,14 @@ If anything in a batch fails, the batch is rolled back and each item is run
 again in a transaction of its own, so one bad message never costs another
 station its work.
 
-The hottest handlers (meter values) go through ``run_db_staged``: they name
-the row they need up front, so the batch loads all of them with one query,
-and they stage their writes (``csms.bulk``) instead of issuing them, so the
-batch writes them all with a few statements. Any other item first makes the
-staged writes visible, so ordinary ORM code never sees a stale row.
+The hottest handlers (meter values, status) go through ``run_db_staged``:
+they name the row they need up front, so the batch loads all of them with one
+query, and they stage their writes (``csms.bulk``) instead of issuing them,
+so the batch writes them all with a few statements. They run after the
+ordinary items, so ordinary ORM code never sees a row they staged. Ordinary
+items may name rows to preload too (session starts and stops: their session
+and token), and stage writes that only they read back; a service that reads
+what may be staged flushes first (``flush_staged``).
 """
 
 from __future__ import annotations

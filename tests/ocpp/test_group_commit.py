@@ -94,6 +94,27 @@ async def test_ordinary_items_run_first_and_staged_rows_are_preloaded_once(
     assert preloads == [["a", "c"]]
 
 
+async def test_ordinary_items_rows_are_preloaded_together_before_they_run(
+    executor, preloads
+):
+    # given: two ordinary items naming rows, one naming two
+    def ordinary(*keys):
+        return [batch_cache().get(("test", key)) for key in keys]
+
+    gate = executor.submit(_block)
+    first = executor.submit_preloaded(ordinary, ("test", "a"), ("a",), {})
+    second = executor.submit_preloaded(
+        ordinary, [("test", "b"), ("test", "c")], ("b", "c"), {}
+    )
+    _release.set()
+    await gate
+
+    # then: one preload for the batch, before either ran
+    assert await first == ["row a"]
+    assert await second == ["row b", "row c"]
+    assert preloads == [["a", "b", "c"]]
+
+
 async def test_a_failing_item_costs_no_other_item_its_result(executor, preloads):
     def staged(key):
         if key == "bad":

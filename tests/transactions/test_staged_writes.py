@@ -11,9 +11,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
+from apps.billing.selectors import organization_has_tariffs
+from apps.ocpp.db import _without_savepoints  # as in a batch
+from apps.organizations.services import organization_read
 from apps.transactions.models import MeterValue, Transaction, TransactionEvent
-from apps.transactions.services import locking
+from apps.transactions.services import authorization, locking
 from apps.transactions.services.events import (
     TransactionEventInput,
     transaction_event_record,
@@ -25,6 +29,8 @@ from apps.transactions.services.meter_values import (
     _row,
     meter_values_report,
 )
+from apps.transactions.services.start import transaction_start
+from apps.transactions.services.stop import transaction_stop_reported
 from csms.bulk import begin_staging, end_staging, flush_staged, insert_rows
 from tests.factories import ChargePointFactory
 from tests.transactions.factories import IdTagFactory, TransactionFactory
@@ -287,3 +293,117 @@ def test_insert_rows_ignoring_conflicts_keeps_the_first_copy():
         Decimal(230),
         {"signedMeterData": "AA"},
     )
+
+
+def _warm_batch_cache(organization_id: int) -> None:
+    """What the batch's first item reads once for all: organization, tariffs."""
+    organization_read(organization_id)
+    organization_has_tariffs(organization_id)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite takes a savepoint for every atomic block, batch or not",
+)
+def test_session_starts_and_stops_of_a_preloaded_batch_cost_one_insert_each(
+    staging, django_assert_num_queries
+):
+    # given: a 1.6 and a 2.0.1 station with a token each, preloaded as the
+    # executor preloads what the edge names
+    cp16 = ChargePointFactory(id="S16", ocpp_version="1.6")
+    ChargePointFactory(id="S201", ocpp_version="2.0.1", organization=cp16.organization)
+    org = cp16.organization_id
+    IdTagFactory(organization=cp16.organization, id_tag="T16")
+    IdTagFactory(organization=cp16.organization, id_tag="T201")
+    authorization.preload_id_tags([(org, "T16"), (org, "T201")])
+    locking.preload_whole_transactions([("S201", "tx-a")])
+    _warm_batch_cache(org)
+
+    # when: both start; then: one INSERT of the session each
+    with _without_savepoints(), django_assert_num_queries(2):
+        start = transaction_start(
+            charge_point_id="S16",
+            organization_id=org,
+            ocpp_version="1.6",
+            connector_id=1,
+            id_tag="T16",
+            meter_start=1000,
+            timestamp=T0,
+        )
+        started = transaction_event_record(
+            charge_point_id="S201",
+            organization_id=org,
+            ocpp_version="2.0.1",
+            event=event(
+                "Started",
+                0,
+                0,
+                "tx-a",
+                trigger_reason="Authorized",
+                id_token="T201",
+                id_token_type="ISO14443",
+                evse_id=1,
+                connector_id=1,
+                charging_state="Charging",
+                samples=(energy(0, "1000", "Transaction.Begin"),),
+            ),
+        )
+    staging.flush()
+    assert start.authorization.accepted and started.authorization.accepted
+
+    # given: the next batch, which preloads both sessions whole
+    staging.cache.clear()
+    authorization.preload_id_tags([(org, "T16"), (org, "T201")])
+    locking.preload_whole_transactions(
+        [("S16", str(start.transaction_id)), ("S201", "tx-a")]
+    )
+    _warm_batch_cache(org)
+
+    # when: both stop; then: nothing but what the batch writes in bulk
+    with _without_savepoints(), django_assert_num_queries(0):
+        stop_transaction_reported = transaction_stop_reported(
+            charge_point_id="S16",
+            organization_id=org,
+            transaction_id=str(start.transaction_id),
+            stopped_at=T0 + timedelta(minutes=30),
+            meter_stop=Decimal(5000),
+            reason="Local",
+            id_tag="T16",
+            samples=[energy(30, "5000", "Transaction.End")],
+        )
+        ended = transaction_event_record(
+            charge_point_id="S201",
+            organization_id=org,
+            ocpp_version="2.0.1",
+            event=event(
+                "Ended",
+                1,
+                30,
+                "tx-a",
+                trigger_reason="StopAuthorized",
+                id_token="T201",
+                id_token_type="ISO14443",
+                charging_state="EVConnected",
+                stopped_reason="Local",
+                samples=(energy(30, "6000", "Transaction.End"),),
+            ),
+        )
+    staging.flush()
+
+    # then: both are complete, with their energy, events and readings kept
+    assert stop_transaction_reported.authorization.accepted
+    assert ended.authorization.accepted
+    sessions = {
+        tx.charge_point_id: tx
+        for tx in Transaction.objects.filter(charge_point_id__in=["S16", "S201"])
+    }
+    assert {k: (tx.status, tx.energy_wh) for k, tx in sessions.items()} == {
+        "S16": ("completed", Decimal(4000)),
+        "S201": ("completed", Decimal(5000)),
+    }
+    assert sorted(
+        TransactionEvent.objects.filter(transaction=sessions["S201"]).values_list(
+            "seq_no", "response__authorization__status"
+        )
+    ) == [(0, "Accepted"), (1, "Accepted")]
+    assert MeterValue.objects.filter(context="Transaction.End").count() == 2

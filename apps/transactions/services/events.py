@@ -35,6 +35,7 @@ from apps.transactions.services.authorization import (
     authorize_id_token,
 )
 from apps.transactions.services.locking import (
+    SAVED_FIELDS,
     forget_transaction,
     locked_transaction,
     remember_transaction,
@@ -55,7 +56,7 @@ from apps.transactions.services.stop import (
     stop_token_check,
     transaction_stop,
 )
-from csms.bulk import flush_staged, insert_rows, stage_rows, stage_update
+from csms.bulk import insert_rows, stage_rows, stage_update
 
 STARTED, UPDATED, ENDED = "Started", "Updated", "Ended"
 STOP_AUTHORIZED = "StopAuthorized"
@@ -333,13 +334,6 @@ def _conclude(
     return tx
 
 
-# The whole session row, as ``_record_fully`` writes it.
-SAVED_FIELDS = tuple(
-    f.attname
-    for f in Transaction._meta.concrete_fields
-    if not f.primary_key and not getattr(f, "auto_now_add", False)
-)
-
 ROUTINE_FIELDS = (
     "started_at",
     "evse_id",
@@ -467,9 +461,9 @@ def _record_fully(
 
     Its writes go with the batch's bulk statements where nothing reads them
     back first: the event row (with its answer, for repeats) unless the
-    session is billed now, the session row unless a stop saves it at once.
+    session is billed now, and the session row. What it reads of what is
+    staged (readings, for billing) is flushed by the reader.
     """
-    flush_staged()
     was_completed, started_at = tx.status == Transaction.Status.COMPLETED, tx.started_at
     billed = (event.event_type == ENDED or was_completed) and organization_has_tariffs(
         tx.organization_id

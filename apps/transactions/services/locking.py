@@ -103,6 +103,12 @@ def preload_whole_transactions(keys: list[tuple[str, str]]) -> None:
 
 
 _ALL_FIELDS = tuple(f.attname for f in Transaction._meta.concrete_fields)
+# The whole row as a service writes it back (``stage_update``).
+SAVED_FIELDS = tuple(
+    f.attname
+    for f in Transaction._meta.concrete_fields
+    if not f.primary_key and not getattr(f, "auto_now_add", False)
+)
 
 
 def _preload(keys: list[tuple[str, str]], kind: str, fields: tuple[str, ...]) -> None:

@@ -26,13 +26,13 @@ from apps.transactions.services.authorization import (
     authorize_id_token,
     tokens_share_group,
 )
-from apps.transactions.services.locking import locked_transaction
+from apps.transactions.services.locking import SAVED_FIELDS, locked_transaction
 from apps.transactions.services.meter_values import (
     SampledValueInput,
     meter_values_record,
 )
 from apps.transactions.services.publishing import publish_stopped
-from csms.bulk import unstage
+from csms.bulk import stage_update
 from csms.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -110,8 +110,9 @@ def transaction_stop(
         if stop_authorization is not None:
             tx.stop_authorization = stop_authorization.as_dict()
         tx.stop_token_mismatch = tx.stop_token_mismatch or stop_token_mismatch
-        unstage(tx)  # anything staged for it is saved with it now
-        tx.save()
+        # With the batch's bulk update (at once outside a batch); billing
+        # below flushes it before reading.
+        stage_update(tx, SAVED_FIELDS)
         publish_stopped(tx, corrected=correcting)
         transaction_bill(transaction=tx, first_time=not correcting)
     return tx
