@@ -242,17 +242,23 @@ class Env:
 
 
 class Server:
-    def __init__(self, env: Env, port: int, log_path: Path, core: str):
+    def __init__(
+        self, env: Env, port: int, log_path: Path, core: str, memprofile: Path | None
+    ):
         self.env = env
         self.port = port
         self.log_path = log_path
         self.core = core
+        self.memprofile = memprofile  # under tracemalloc, its report here
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         a = self.env.args
         env = dict(self.env.base, CSMS_NODE_NAME=f"bench-{self.port}")
-        if a.server == "serve":
+        if self.memprofile is not None:
+            env["BENCH_MEMPROFILE_OUT"] = str(self.memprofile)
+            cmd = [PY, str(BENCH / "memserve.py"), "127.0.0.1", str(self.port)]
+        elif a.server == "serve":
             cmd = [
                 PY,
                 "manage.py",
@@ -627,8 +633,12 @@ def db_work(summary: dict, a: dict, b: dict) -> dict:
 def run_scenario(env: Env, name: str, spec: dict, results: Path, a) -> dict:
     k = spec.get("processes", 1)
     ports = [a.port + i for i in range(k)]
+    memprofile = (
+        results / f"memprofile-{name}.txt" if name in a.memprofile_scenarios else None
+    )
     servers = [
-        Server(env, p, results / f"server-{name}-{p}.log", a.server_core) for p in ports
+        Server(env, p, results / f"server-{name}-{p}.log", a.server_core, memprofile)
+        for p in ports
     ]
     env.flush_redis()
     if not a.keep_online_state:
@@ -700,6 +710,9 @@ def run_scenario(env: Env, name: str, spec: dict, results: Path, a) -> dict:
             for line in proc.stderr:
                 stderr_lines.append(line)
                 sys.stderr.write(line)
+                marks = ("PHASE baseline", "PHASE connected")
+                if memprofile and any(mark in line for mark in marks):
+                    os.kill(servers[0].pid, signal.SIGUSR1)  # heap snapshot
                 if (
                     "PHASE window_start" in line
                     and a.profile
@@ -913,6 +926,12 @@ def main() -> int:
     p.add_argument("--profile", action="store_true", help="py-spy the server")
     p.add_argument("--profile-scenarios", default="steady")
     p.add_argument(
+        "--memprofile-scenarios",
+        default="",
+        help="comma-separated scenarios whose server runs under tracemalloc "
+        "(bench/memserve.py): results/memprofile-<scenario>.txt, per station",
+    )
+    p.add_argument(
         "--profile-duration",
         type=int,
         default=40,
@@ -950,6 +969,7 @@ def main() -> int:
         ROOT = snapshot(ROOT)
         log(f"running a snapshot of the tree: {ROOT}")
     a.profile_scenarios = a.profile_scenarios.split(",")
+    a.memprofile_scenarios = [n for n in a.memprofile_scenarios.split(",") if n]
     names = []
     for n in a.scenarios.split(","):
         n = n.strip()
