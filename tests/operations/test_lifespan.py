@@ -3,6 +3,7 @@ import gc
 import logging
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from apps.events import publisher
@@ -58,6 +59,10 @@ async def test_lifespan_starts_the_process_work_and_stops_it():
     assert stopped == {"type": "lifespan.shutdown.complete"}
     assert loop_bound is asyncio.get_running_loop()
     assert frozen > 0
+    assert gc.get_threshold()[:2] == (
+        settings.GC_THRESHOLD_YOUNG,
+        settings.GC_THRESHOLD_MIDDLE,
+    )
     assert len(tasks) == 2  # periodic gc.freeze and the scheduler
     assert app.scheduler is not None
     assert {job.name for job in app.scheduler.jobs} >= {"mark-stale-stations-offline"}
