@@ -25,7 +25,8 @@ async def _close_thread_connections():
 @pytest.fixture
 def live(csms_server, transactional_db):
     """The server, with test data committed so that it can see it."""
-    return csms_server
+    yield csms_server
+    csms_server.wait_quiet()  # before the database is emptied for the next test
 
 
 @pytest.fixture

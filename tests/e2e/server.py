@@ -113,6 +113,28 @@ class Server:
         self.stop()
         raise RuntimeError(f"server did not start: {self.output()}")
 
+    def wait_quiet(self, timeout: float = 5.0) -> None:
+        """Until no station is connected and their disconnects are written.
+
+        The suite empties the database with TRUNCATE after each test; a
+        disconnect the server is still writing then deadlocks with it.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                text = httpx.get(f"{self.http_url}/metrics", timeout=1).text
+            except httpx.HTTPError:
+                return
+            connected = sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith("csms_stations_connected{")
+            )
+            if connected == 0:
+                time.sleep(0.1)  # the last disconnects' batch and journal flush
+                return
+            time.sleep(0.05)
+
     def output(self) -> str:
         self.log.flush()
         return Path(self.log.name).read_text()[-5000:]
