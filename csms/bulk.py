@@ -320,13 +320,6 @@ def stage_update(obj: models.Model, fields: Sequence[str]) -> None:
         staged[1].update(names)
 
 
-def unstage(obj: models.Model) -> None:
-    """Drop ``obj``'s staged update: the caller is about to save it whole."""
-    staging = current_staging()
-    if staging is not None:
-        staging.updates.pop((type(obj), obj.pk), None)
-
-
 @functools.cache
 def _auto_now_fields(model: type[models.Model]) -> tuple[str, ...]:
     return tuple(

@@ -46,8 +46,9 @@ _STOP = object()
 
 
 _preloaders: dict[str, Callable[[list], None]] = {}
-# What an item names for preloading: one (kind, key), a list of them, or None.
-Preload = tuple[str, Any] | list[tuple[str, Any]] | None
+# What an item names for preloading: one (kind, key), a list of them (a None
+# in it names nothing: a key the message may lack), or None.
+Preload = tuple[str, Any] | list[tuple[str, Any] | None] | None
 
 
 def register_preloader(kind: str, loader: Callable[[list], None]) -> None:
@@ -252,7 +253,7 @@ def _pairs(preload: Preload) -> tuple:
         return ()
     if isinstance(preload, tuple):
         return (preload,)
-    return tuple(preload)
+    return tuple(pair for pair in preload if pair is not None)
 
 
 def _preload(items: list[_Item]) -> None:

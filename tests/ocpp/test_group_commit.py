@@ -97,14 +97,14 @@ async def test_ordinary_items_run_first_and_staged_rows_are_preloaded_once(
 async def test_ordinary_items_rows_are_preloaded_together_before_they_run(
     executor, preloads
 ):
-    # given: two ordinary items naming rows, one naming two
+    # given: two ordinary items naming rows, one naming two (and nothing)
     def ordinary(*keys):
         return [batch_cache().get(("test", key)) for key in keys]
 
     gate = executor.submit(_block)
     first = executor.submit_preloaded(ordinary, ("test", "a"), ("a",), {})
-    second = executor.submit_preloaded(
-        ordinary, [("test", "b"), ("test", "c")], ("b", "c"), {}
+    second = executor.submit_preloaded(  # None: a key the message lacked
+        ordinary, [("test", "b"), None, ("test", "c")], ("b", "c"), {}
     )
     _release.set()
     await gate

@@ -12,11 +12,10 @@ from __future__ import annotations
 from django.db import connection
 
 from apps.transactions.models import Transaction
-from csms.bulk import batch_cache, key_chunks
+from csms.bulk import batch_cache, batch_cached, key_chunks
 
 KIND = "transaction"  # the hot fields (meter values, routine events)
 KIND_WHOLE = "transaction-whole"  # every field (starts, stops, other events)
-_MISSING = object()
 
 
 def locked_transaction(
@@ -28,20 +27,14 @@ def locked_transaction(
     (``preload_whole_transactions``), others with ``HOT_FIELDS`` only. Read
     here, outside a preload, the row is always loaded whole.
     """
-    cache = batch_cache()
-    key = (KIND_WHOLE if whole else KIND, charge_point_id, transaction_id)
-    if cache is not None:
-        found = cache.get(key, _MISSING)
-        if found is not _MISSING:
-            return found
-    tx = (
-        Transaction.objects.select_for_update()
-        .filter(charge_point_id=charge_point_id, transaction_id=transaction_id)
-        .first()
+    return batch_cached(
+        (KIND_WHOLE if whole else KIND, charge_point_id, transaction_id),
+        lambda: (
+            Transaction.objects.select_for_update()
+            .filter(charge_point_id=charge_point_id, transaction_id=transaction_id)
+            .first()
+        ),
     )
-    if cache is not None:
-        cache[key] = tx
-    return tx
 
 
 def remember_transaction(

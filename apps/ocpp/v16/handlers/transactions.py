@@ -49,18 +49,20 @@ class TransactionHandlers:
     @on("StopTransaction")
     async def on_stop_transaction(self, session, payload: dict) -> dict:
         transaction_id = str(payload["transactionId"])
-        preload = [(locking.KIND_WHOLE, (session.charge_point_id, transaction_id))]
-        token = authorization.preload_key(session.organization_id, payload.get("idTag"))
+        token = payload.get("idTag")
         report = await run_db(
             transaction_stop_reported,
-            preload=[*preload, token] if token else preload,
+            preload=[
+                (locking.KIND_WHOLE, (session.charge_point_id, transaction_id)),
+                authorization.preload_key(session.organization_id, token),
+            ],
             charge_point_id=session.charge_point_id,
             organization_id=session.organization_id,
             transaction_id=transaction_id,
             stopped_at=parse_ocpp_datetime(payload["timestamp"]),
             meter_stop=Decimal(payload["meterStop"]),
             reason=payload.get("reason", ""),
-            id_tag=payload.get("idTag", ""),
+            id_tag=token or "",
             samples=mappers.sampled_values(payload.get("transactionData", [])),
         )
         if report.authorization is None:

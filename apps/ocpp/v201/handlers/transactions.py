@@ -45,11 +45,12 @@ class TransactionHandlers:
             )
         else:
             session_key = (session.charge_point_id, event.transaction_id)
-            preload = [(locking.KIND_WHOLE, session_key)]
-            token = authorization.preload_key(session.organization_id, event.id_token)
             result = await run_db(
                 transaction_event_record,
-                preload=[*preload, token] if token else preload,
+                preload=[
+                    (locking.KIND_WHOLE, session_key),
+                    authorization.preload_key(session.organization_id, event.id_token),
+                ],
                 event=event,
                 **station,
             )
