@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class OperationsConfig(AppConfig):
@@ -9,3 +10,6 @@ class OperationsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here so uptime counts from start-up, not the first request.
         from apps.operations import runtime  # noqa: F401
+        from csms.pgtypes import use_c_timestamp_loader
+
+        connection_created.connect(use_c_timestamp_loader, dispatch_uid="csms.pgtypes")
