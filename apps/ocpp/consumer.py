@@ -21,11 +21,11 @@ from apps.ocpp.db import run_db
 from apps.ocpp.errors import CallErrorReply
 from apps.ocpp.frames import CALLRESULT
 from apps.ocpp.handshake import Refusal, admit
-from apps.ocpp.metrics import message_counter
+from apps.ocpp.metrics import call_metrics
 from apps.ocpp.session import StationCallError, StationSession
 from apps.ocpp.versions import negotiate
 from apps.operations.logging import request_id_var
-from apps.operations.metrics import OCPP_HANDLER_SECONDS, STATIONS_CONNECTED
+from apps.operations.metrics import STATIONS_CONNECTED
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +168,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             unique_id=call.unique_id,
             action=call.action,
         )
-        message_counter("in", session.ocpp_version, call.action).inc()
+        metrics = call_metrics(session.ocpp_version, call.action)
+        metrics.received.inc()
         try:
             response = await self.router.dispatch(session, call.action, call.payload)
             reply = frames.build_result(call.unique_id, response)
@@ -181,10 +182,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await session.send_frame(
             reply, message_type=reply_type, unique_id=call.unique_id, action=call.action
         )
-        message_counter("out", session.ocpp_version, call.action).inc()
-        OCPP_HANDLER_SECONDS.labels(session.ocpp_version, call.action).observe(
-            time.perf_counter() - started
-        )
+        metrics.answered.inc()
+        metrics.seconds.observe(time.perf_counter() - started)
 
     async def _handle_send(self, send: frames.Send, text: str) -> None:
         """OCPP 2.1 SEND: handled like a CALL, but never answered."""
