@@ -213,12 +213,16 @@ def update_rows(
         assignments = ", ".join(
             f"{quote(f.column)} = s.{quote(f.column)}" for f in model_fields
         )
+        key = quote(pk.column)
+        # The scratch table has no statistics: PostgreSQL guesses ~60 rows
+        # and joins them by hash against a scan of the whole table. The ANY
+        # over the keys makes it fetch the rows through the primary key.
         _through_scratch(
             meta.db_table,
             [*model_fields, pk],
             rows,
             f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM s "  # noqa: S608
-            f"WHERE t.{quote(pk.column)} = s.{quote(pk.column)}",
+            f"WHERE t.{key} = s.{key} AND t.{key} = ANY(ARRAY(SELECT {key} FROM s))",
         )
         return
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)

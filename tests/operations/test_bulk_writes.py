@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from apps.transactions.models import MeterValue, Transaction
 from apps.transactions.services.meter_values import ROW_FIELDS, Reading, _row
@@ -95,3 +96,36 @@ def test_a_rolled_back_first_use_does_not_break_the_connection():
     assert sorted(
         MeterValue.objects.filter(transaction=tx).values_list("value", flat=True)
     ) == [Decimal(231), Decimal(232)]
+
+
+@pytest.mark.skipif(
+    connections["default"].vendor != "postgresql", reason="PostgreSQL's plan"
+)
+def test_a_bulk_update_fetches_its_rows_by_key_not_by_scanning_the_table():
+    # given: a sessions table of a few thousand rows, with statistics
+    first = TransactionFactory()
+    Transaction.objects.bulk_create(
+        TransactionFactory.build(
+            charge_point=first.charge_point, transaction_id=f"T{n}", start_key=f"K{n}"
+        )
+        for n in range(3000)
+    )
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE transactions_transaction")
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        # when: a batch updates a few of them
+        update_rows(Transaction, ["last_meter_wh"], [(Decimal(1), first.pk)])
+        statement = queries.captured_queries[-1]["sql"]
+        # then: PostgreSQL plans the statement with the primary key
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO csms_scratch_transactions_transaction "
+                "(last_meter_wh, id) SELECT 5, id FROM transactions_transaction "
+                "ORDER BY id LIMIT 8"
+            )
+            cursor.execute(f"EXPLAIN {statement}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "transactions_transaction_pkey" in plan, plan
+    assert "Seq Scan on transactions_transaction " not in plan, plan
