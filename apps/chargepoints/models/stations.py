@@ -40,7 +40,10 @@ class ChargePoint(models.Model):
         validators=[station_id_validator],
     )
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="charge_points"
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="charge_points",
+        db_index=False,  # leads the (organization, is_online) index
     )
     description = models.CharField(max_length=200, blank=True)
     ocpp_version = models.CharField(
@@ -103,7 +106,10 @@ class Evse(models.Model):
     TENANT_FIELD = "charge_point__organization"
 
     charge_point = models.ForeignKey(
-        ChargePoint, on_delete=models.CASCADE, related_name="evses"
+        ChargePoint,
+        on_delete=models.CASCADE,
+        related_name="evses",
+        db_index=False,  # leads unique_evse_per_station
     )
     evse_id = models.PositiveIntegerField()
     status = models.CharField(max_length=20, blank=True)
@@ -127,7 +133,12 @@ class Evse(models.Model):
 class Connector(models.Model):
     TENANT_FIELD = "evse__charge_point__organization"
 
-    evse = models.ForeignKey(Evse, on_delete=models.CASCADE, related_name="connectors")
+    evse = models.ForeignKey(
+        Evse,
+        on_delete=models.CASCADE,
+        related_name="connectors",
+        db_index=False,  # leads unique_connector_per_evse
+    )
     connector_id = models.PositiveIntegerField()
     status = models.CharField(max_length=20, blank=True)
     error_code = models.CharField(max_length=50, blank=True)
@@ -160,7 +171,10 @@ class StatusChange(models.Model):
     TENANT_FIELD = "charge_point__organization"
 
     charge_point = models.ForeignKey(
-        ChargePoint, on_delete=models.CASCADE, related_name="status_changes"
+        ChargePoint,
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+        db_index=False,  # leads status_change_lookup
     )
     evse_id = models.PositiveIntegerField()
     connector_id = models.PositiveIntegerField()
