@@ -67,8 +67,11 @@ class OcppConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
         except asyncio.CancelledError:
-            if listener is not None and _failure(listener) is not None:
-                raise _failure(listener) from None
+            failure = None if listener is None else _failure(listener)
+            if isinstance(failure, StopConsumer):
+                return
+            if failure is not None:
+                raise failure from None
             raise
         finally:
             if listener is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from apps.chargepoints.services.lifecycle import Admission, station_admit
+from apps.chargepoints.services.lifecycle import Admission, preload_key, station_admit
 from apps.ocpp.db import run_db
 from apps.operations.metrics import OCPP_AUTH_FAILURES
 
@@ -114,6 +114,7 @@ async def admit(
     given = basic_credentials(scope.get("headers", []))
     admission = await run_db(
         station_admit,
+        preload=preload_key(station_id),
         charge_point_id=station_id,
         organization_slug=organization_slug,
         username=given[0] if given else None,

@@ -12,7 +12,10 @@ from csms.asgi import application
 from tests.e2e.helpers import PASSWORD, make_station
 from tests.stations import basic_auth
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("thread_connections"),
+]
 
 
 async def _connected(station_id: str) -> WebsocketCommunicator:

@@ -190,3 +190,59 @@ async def test_with_two_workers_a_slow_batch_does_not_hold_up_the_next():
         stuck.set()
         two.shutdown()
         connections.close_all()
+
+
+@pytest.mark.usefixtures("thread_connections")
+async def test_connects_in_one_batch_share_one_locked_read_of_their_stations(
+    executor, release_gate
+):
+    # given: two stations, one of which connects twice in the same batch
+    from apps.chargepoints.models import ChargePoint
+    from apps.chargepoints.services.lifecycle import preload_key, station_admit
+    from tests.e2e.helpers import PASSWORD, make_station
+
+    await sync_to_async(make_station)("ADM-1")
+    await sync_to_async(make_station)("ADM-2")
+    queries = []
+
+    def admit(station_id, channel):
+        connection.force_debug_cursor = True  # the worker's own connection
+        before = len(connection.queries)
+        admission = station_admit(
+            charge_point_id=station_id,
+            organization_slug=None,
+            username=station_id,
+            password=PASSWORD,
+            tls=False,
+            ocpp_version="1.6",
+            node_name="n1",
+            channel_name=channel,
+            remote_address="10.0.0.1",
+        )
+        queries.append([q["sql"] for q in connection.queries[before:]])
+        return admission
+
+    def submit(station_id, channel):
+        return executor.submit_preloaded(
+            admit, preload_key(station_id), (station_id, channel), {}
+        )
+
+    # when: all three are queued before the worker takes the first
+    gate = executor.submit(_block)
+    futures = [
+        submit("ADM-1", "ch-a"),
+        submit("ADM-2", "ch-b"),
+        submit("ADM-1", "ch-c"),
+    ]
+    _release.set()
+    await gate
+    first, second, third = await asyncio.gather(*futures)
+
+    # then: each admitted; the later connect replaces the earlier one's channel
+    assert [a.refusal for a in (first, second, third)] == ["", "", ""]
+    assert (first.previous_channel, third.previous_channel) == ("", "ch-a")
+    station = await sync_to_async(ChargePoint.objects.get)(pk="ADM-1")
+    assert (station.is_online, station.channel_name) == (True, "ch-c")
+    # and each connect wrote its row with one statement; the read was the batch's
+    assert [len(q) for q in queries] == [1, 1, 1]
+    assert all(q[0].startswith("UPDATE") for q in queries)

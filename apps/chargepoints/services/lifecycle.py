@@ -17,6 +17,12 @@ from apps.chargepoints.models import ChargePoint
 from apps.events.publisher import publish_event
 from apps.organizations.models import Organization
 from apps.organizations.secrets import hash_secret, verify_secret
+from csms.bulk import batch_cache
+
+# Connecting stations' rows, preloaded and locked per group-commit batch: in a
+# reconnect storm thousands of admissions queue up, each once three queries.
+KIND = "station"
+_NOT_LOADED = object()
 
 
 @dataclass(frozen=True)
@@ -60,12 +66,44 @@ def _credentials(station: ChargePoint) -> StationCredentials:
     )
 
 
+def preload_key(charge_point_id: str) -> tuple:
+    """What a connecting station asks its batch to preload."""
+    return (KIND, charge_point_id)
+
+
+def preload_stations(keys: list[str]) -> None:
+    """Load and lock the rows of a batch's connecting stations, with one query.
+
+    Locked in key order, so two workers never wait on each other in a cycle.
+    """
+    wanted = sorted(set(keys))
+    found = {
+        station.pk: station
+        for station in ChargePoint.objects.select_related("organization")
+        .select_for_update(of=("self",))
+        .filter(pk__in=wanted)
+        .order_by("pk")
+    }
+    cache = batch_cache()
+    for pk in wanted:
+        cache[(KIND, pk)] = found.get(pk)
+
+
+def _preloaded(charge_point_id: str):
+    cache = batch_cache()
+    if cache is None:
+        return _NOT_LOADED
+    return cache.get((KIND, charge_point_id), _NOT_LOADED)
+
+
 def station_credentials(*, charge_point_id: str) -> StationCredentials | None:
-    station = (
-        ChargePoint.objects.select_related("organization")
-        .filter(pk=charge_point_id)
-        .first()
-    )
+    station = _preloaded(charge_point_id)
+    if station is _NOT_LOADED:
+        station = (
+            ChargePoint.objects.select_related("organization")
+            .filter(pk=charge_point_id)
+            .first()
+        )
     return _credentials(station) if station else None
 
 
@@ -108,18 +146,24 @@ def station_connected(
     remote_address: str,
 ) -> str:
     """Record the new connection; returns the channel it replaced ('' if none)."""
-    station = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
+    station = _preloaded(charge_point_id)
+    if station is _NOT_LOADED or station is None:  # None: registered just now
+        station = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
     previous = station.channel_name if station.is_online else ""
     now = timezone.now()
-    ChargePoint.objects.filter(pk=charge_point_id).update(
-        is_online=True,
-        ocpp_version=ocpp_version,
-        node_name=node_name,
-        channel_name=channel_name,
-        remote_address=remote_address[:64],
-        connected_at=now,
-        last_seen_at=now,
-    )
+    fields = {
+        "is_online": True,
+        "ocpp_version": ocpp_version,
+        "node_name": node_name,
+        "channel_name": channel_name,
+        "remote_address": remote_address[:64],
+        "connected_at": now,
+        "last_seen_at": now,
+    }
+    ChargePoint.objects.filter(pk=charge_point_id).update(**fields)
+    # The batch's copy too: a second connect in the same batch must see this one.
+    for name, value in fields.items():
+        setattr(station, name, value)
     publish_event(
         "charge_point.connected",
         organization_id=station.organization_id,
