@@ -17,7 +17,7 @@ from apps.chargepoints.models import ChargePoint
 from apps.events.publisher import publish_event
 from apps.organizations.models import Organization
 from apps.organizations.secrets import hash_secret, verify_secret
-from csms.bulk import batch_cache
+from csms.bulk import batch_cache, stage_update
 
 # Connecting stations' rows, preloaded and locked per group-commit batch: in a
 # reconnect storm thousands of admissions queue up, each once three queries.
@@ -272,8 +272,17 @@ def station_disconnected(*, charge_point_id: str, channel_name: str) -> bool:
 def station_boot(
     *, charge_point_id: str, ocpp_version: str, info: BootInfo
 ) -> BootResult:
-    """Store what the station says it is; answer with its registration status."""
-    station = ChargePoint.objects.select_related("organization").get(pk=charge_point_id)
+    """Store what the station says it is; answer with its registration status.
+
+    In a group-commit batch the row comes from the batch's preload and the
+    update goes out with the batch's bulk statements: a reconnect storm is
+    thousands of boots.
+    """
+    station = _preloaded(charge_point_id)
+    if station is _NOT_LOADED or station is None:
+        station = ChargePoint.objects.select_related("organization").get(
+            pk=charge_point_id
+        )
     fields = {
         "vendor": info.vendor,
         "model": info.model,
@@ -284,9 +293,10 @@ def station_boot(
         "meter_type": info.meter_type,
         "meter_serial_number": info.meter_serial_number,
     }
-    ChargePoint.objects.filter(pk=charge_point_id).update(
-        ocpp_version=ocpp_version, last_boot_at=timezone.now(), **fields
-    )
+    fields.update(ocpp_version=ocpp_version, last_boot_at=timezone.now())
+    for name, value in fields.items():
+        setattr(station, name, value)
+    stage_update(station, list(fields))
     status = station.registration_status
     if status == ChargePoint.RegistrationStatus.ACCEPTED:
         interval = station.effective_heartbeat_interval()

@@ -5,7 +5,11 @@ from __future__ import annotations
 from ocpp.routing import on
 
 from apps.chargepoints.services import status
-from apps.chargepoints.services.lifecycle import BootInfo, station_boot
+from apps.chargepoints.services.lifecycle import (
+    BootInfo,
+    preload_key,
+    station_boot,
+)
 from apps.ocpp import presence
 from apps.ocpp.db import run_db, run_db_staged
 from apps.ocpp.timeutil import now_ocpp, parse_ocpp_datetime
@@ -26,6 +30,7 @@ class CoreHandlers:
         )
         result = await run_db(
             station_boot,
+            preload=preload_key(session.charge_point_id),
             charge_point_id=session.charge_point_id,
             ocpp_version=session.ocpp_version,
             info=info,
