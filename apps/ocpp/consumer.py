@@ -129,13 +129,27 @@ class OcppConsumer(AsyncWebsocketConsumer):
         )
         self.router = registry.router_for(version)
         previous = admitted.previous_channel
+        older = registry.connected.get(station_id)
         registry.register(self)
         # Recorded before the handshake completes, so that a command sent the
         # moment the station is connected finds it online.
         await self.accept(subprotocol=version.subprotocol)
         if previous:
-            await self.channel_layer.send(previous, {"type": "ocpp.replaced"})
+            await self._replace(previous, older)
         STATIONS_CONNECTED.labels(version.number).inc()
+
+    async def _replace(self, previous: str, older: OcppConsumer | None) -> None:
+        """Close the connection this one replaces: in this process directly,
+        elsewhere through the channel layer. Best effort: a station reconnecting
+        in a storm must not fail because Redis is busy; an older connection
+        left open ends at its ping timeout and can no longer mark it offline."""
+        if older is not None and older is not self and older.channel_name == previous:
+            registry.spawn(older, older.ocpp_replaced({"type": "ocpp.replaced"}))
+            return
+        try:
+            await self.channel_layer.send(previous, {"type": "ocpp.replaced"})
+        except Exception:
+            logger.warning("Could not tell %s it was replaced", previous, exc_info=True)
 
     async def _deny(self, refusal: Refusal) -> None:
         """HTTP status before the WebSocket opens, where the server allows it.
