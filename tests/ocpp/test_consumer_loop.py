@@ -3,14 +3,10 @@
 import json
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 
 from apps.ocpp import registry
-from csms.asgi import application
-from tests.e2e.helpers import PASSWORD, make_station
-from tests.stations import basic_auth
+from tests.ocpp.communicators import connected
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -18,24 +14,8 @@ pytestmark = [
 ]
 
 
-async def _connected(station_id: str) -> WebsocketCommunicator:
-    await sync_to_async(make_station)(station_id)
-    communicator = WebsocketCommunicator(
-        application,
-        f"/ocpp/{station_id}",
-        subprotocols=["ocpp1.6"],
-        headers=[
-            (k.lower().encode(), v.encode())
-            for k, v in basic_auth(station_id, PASSWORD).items()
-        ],
-    )
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
 async def test_frames_are_answered_in_the_order_they_came():
-    communicator = await _connected("LOOP1")
+    communicator = await connected("LOOP1")
     for n in range(5):
         await communicator.send_to(json.dumps([2, f"hb{n}", "Heartbeat", {}]))
     answers = [json.loads(await communicator.receive_from(timeout=5)) for _ in range(5)]
@@ -44,7 +24,7 @@ async def test_frames_are_answered_in_the_order_they_came():
 
 
 async def test_a_channel_layer_event_is_served_while_the_station_is_quiet():
-    communicator = await _connected("LOOP2")
+    communicator = await connected("LOOP2")
     consumer = registry.connected["LOOP2"]
     await get_channel_layer().send(consumer.channel_name, {"type": "ocpp.replaced"})
     closed = await communicator.receive_output(timeout=5)
@@ -57,7 +37,7 @@ async def test_a_channel_layer_event_is_served_while_the_station_is_quiet():
 
 
 async def test_a_failing_channel_layer_listener_ends_the_connection_with_its_error():
-    communicator = await _connected("LOOP3")
+    communicator = await connected("LOOP3")
     consumer = registry.connected["LOOP3"]
     await get_channel_layer().send(consumer.channel_name, {"type": "no.such.event"})
     with pytest.raises(ValueError, match="No handler for message type no.such.event"):

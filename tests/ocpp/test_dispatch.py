@@ -5,7 +5,6 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 
 from apps.ocpp.dispatch import (
     InvalidCommand,
@@ -16,9 +15,8 @@ from apps.ocpp.dispatch import (
     validate_command,
 )
 from apps.ocpp.models import CommandLog
-from csms.asgi import application
-from tests.e2e.helpers import PASSWORD, make_station
-from tests.stations import basic_auth
+from tests.e2e.helpers import make_station
+from tests.ocpp.communicators import connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,22 +50,6 @@ def test_one_decimal_charging_rates_pass_multiple_of_validation():
     assert validate_command("1.6", "SetChargingProfile", profile) is profile
 
 
-async def _connected(station_id: str, protocol: str = "ocpp1.6"):
-    await sync_to_async(make_station)(station_id)
-    communicator = WebsocketCommunicator(
-        application,
-        f"/ocpp/{station_id}",
-        subprotocols=[protocol],
-        headers=[
-            (k.lower().encode(), v.encode())
-            for k, v in basic_auth(station_id, PASSWORD).items()
-        ],
-    )
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
 async def _answer(communicator, payload=None, error=None):
     frame = json.loads(await communicator.receive_from(timeout=5))
     if error:
@@ -78,7 +60,7 @@ async def _answer(communicator, payload=None, error=None):
 
 
 async def test_command_round_trip_returns_the_station_answer_and_is_logged():
-    communicator = await _connected("CMD1")
+    communicator = await connected("CMD1")
     command = asyncio.create_task(
         send_command_async("CMD1", "Reset", {"type": "Soft"}, requested_by="user:test")
     )
@@ -96,7 +78,7 @@ async def test_command_round_trip_returns_the_station_answer_and_is_logged():
 
 
 async def test_call_error_from_station_raises_rejected_with_its_code():
-    communicator = await _connected("CMD2")
+    communicator = await connected("CMD2")
     command = asyncio.create_task(send_command_async("CMD2", "ClearCache", {}))
     await _answer(communicator, error="NotSupported")
     with pytest.raises(StationRejected) as error:
@@ -107,7 +89,7 @@ async def test_call_error_from_station_raises_rejected_with_its_code():
 
 
 async def test_silent_station_times_out():
-    communicator = await _connected("CMD3")
+    communicator = await connected("CMD3")
     with pytest.raises(StationTimeout) as error:
         await send_command_async("CMD3", "ClearCache", {}, timeout=0.3)
     log = await sync_to_async(CommandLog.objects.get)(charge_point_id="CMD3")
@@ -124,7 +106,7 @@ async def test_offline_station_is_a_conflict():
 
 
 async def test_an_invalid_answer_from_the_station_is_a_rejection():
-    communicator = await _connected("CMD5")
+    communicator = await connected("CMD5")
     command = asyncio.create_task(send_command_async("CMD5", "Reset", {"type": "Hard"}))
     await _answer(communicator, {"status": "Maybe"})
     with pytest.raises(StationRejected) as error:
