@@ -276,9 +276,10 @@ async def test_full_session_is_recorded_billed_and_published_to_its_tenant_only(
     # station's connection is a later event of the same publisher)
     other_station = await connect_station(live.ws_url, "CP201-B", "2.0.1")
     await their_feed.wait_for("charge_point.connected", 1)
-    await other_station.close()
+    # The feeds close first: the station's own disconnection is not the point.
     await feed.close()
     await their_feed.close()
+    await other_station.close()
     assert [(e["type"], e["data"]["charge_point"]) for e in their_feed.events] == [
         ("charge_point.connected", "CP201-B")
     ]
