@@ -143,7 +143,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         elsewhere through the channel layer. Best effort: a station reconnecting
         in a storm must not fail because Redis is busy; an older connection
         left open ends at its ping timeout and can no longer mark it offline."""
-        if older is not None and older is not self and older.channel_name == previous:
+        if older is not None and older.channel_name == previous:
             registry.spawn(older, older.ocpp_replaced({"type": "ocpp.replaced"}))
             return
         try:

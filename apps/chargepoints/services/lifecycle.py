@@ -22,7 +22,6 @@ from csms.bulk import batch_cache, stage_update
 # Connecting stations' rows, preloaded and locked per group-commit batch: in a
 # reconnect storm thousands of admissions queue up, each once three queries.
 KIND = "station"
-_NOT_LOADED = object()
 
 
 @dataclass(frozen=True)
@@ -76,34 +75,33 @@ def preload_stations(keys: list[str]) -> None:
 
     Locked in key order, so two workers never wait on each other in a cycle.
     """
-    wanted = sorted(set(keys))
-    found = {
-        station.pk: station
-        for station in ChargePoint.objects.select_related("organization")
+    cache = batch_cache()
+    for station in (
+        ChargePoint.objects.select_related("organization")
         .select_for_update(of=("self",))
-        .filter(pk__in=wanted)
+        .filter(pk__in=set(keys))
         .order_by("pk")
-    }
-    cache = batch_cache()
-    for pk in wanted:
-        cache[(KIND, pk)] = found.get(pk)
+    ):
+        cache[(KIND, station.pk)] = station
 
 
-def _preloaded(charge_point_id: str):
+def _preloaded(charge_point_id: str) -> ChargePoint | None:
+    """The batch's locked copy of the station's row, if its batch loaded one.
+
+    None also for a station the preload did not find: whoever needs it then
+    reads it (it may have been registered in this batch).
+    """
     cache = batch_cache()
-    if cache is None:
-        return _NOT_LOADED
-    return cache.get((KIND, charge_point_id), _NOT_LOADED)
+    return None if cache is None else cache.get((KIND, charge_point_id))
 
 
 def station_credentials(*, charge_point_id: str) -> StationCredentials | None:
-    station = _preloaded(charge_point_id)
-    if station is _NOT_LOADED:
-        station = (
-            ChargePoint.objects.select_related("organization")
-            .filter(pk=charge_point_id)
-            .first()
-        )
+    station = (
+        _preloaded(charge_point_id)
+        or ChargePoint.objects.select_related("organization")
+        .filter(pk=charge_point_id)
+        .first()
+    )
     return _credentials(station) if station else None
 
 
@@ -146,9 +144,9 @@ def station_connected(
     remote_address: str,
 ) -> str:
     """Record the new connection; returns the channel it replaced ('' if none)."""
-    station = _preloaded(charge_point_id)
-    if station is _NOT_LOADED or station is None:  # None: registered just now
-        station = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
+    station = _preloaded(charge_point_id) or (
+        ChargePoint.objects.select_for_update().get(pk=charge_point_id)
+    )
     previous = station.channel_name if station.is_online else ""
     now = timezone.now()
     fields = {
@@ -278,11 +276,9 @@ def station_boot(
     update goes out with the batch's bulk statements: a reconnect storm is
     thousands of boots.
     """
-    station = _preloaded(charge_point_id)
-    if station is _NOT_LOADED or station is None:
-        station = ChargePoint.objects.select_related("organization").get(
-            pk=charge_point_id
-        )
+    station = _preloaded(charge_point_id) or (
+        ChargePoint.objects.select_related("organization").get(pk=charge_point_id)
+    )
     fields = {
         "vendor": info.vendor,
         "model": info.model,
