@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.transactions.models import MeterValue, Transaction
 from apps.transactions.services.meter_values import ROW_FIELDS, Reading, _row
+from csms import bulk
 from csms.bulk import insert_rows, update_rows
 from tests.transactions.factories import TransactionFactory
 
@@ -129,3 +130,30 @@ def test_a_bulk_update_fetches_its_rows_by_key_not_by_scanning_the_table():
             plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "transactions_transaction_pkey" in plan, plan
     assert "Seq Scan on transactions_transaction " not in plan, plan
+
+
+@pytest.mark.skipif(
+    connections["default"].vendor != "postgresql", reason="PostgreSQL's scratch tables"
+)
+def test_a_scratch_table_gives_its_space_back_every_so_many_rows(monkeypatch):
+    # given: a scratch table recycled every 3 rows (temporary tables are never
+    # vacuumed: the rows the statements took out still hold their pages)
+    monkeypatch.setattr(bulk, "SCRATCH_RECYCLE_ROWS", 3)
+    tx = TransactionFactory()
+    connection = connections["default"]
+
+    def scratch_bytes() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_relation_size('csms_scratch_transactions_metervalue')"
+            )
+            return cursor.fetchone()[0]
+
+    # when: two rows go through it, then a third
+    insert_rows(MeterValue, ROW_FIELDS, rows_for(tx, 221, 222), ignore_conflicts=True)
+    before = scratch_bytes()
+    insert_rows(MeterValue, ROW_FIELDS, rows_for(tx, 223), ignore_conflicts=True)
+
+    # then: the dead rows' pages are gone after the third, and every row is stored
+    assert (before > 0, scratch_bytes()) == (True, 0)
+    assert MeterValue.objects.filter(transaction=tx).count() == 3
