@@ -2,10 +2,11 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csms.settings")
-django_asgi_app = get_asgi_application()
+
+from csms.http_handler import get_http_application  # noqa: E402
+
+django_asgi_app = get_http_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from apps.chargepoints.models import ChargePoint
 from apps.ocpp import operations
-from apps.ocpp.dispatch import send_command
+from apps.ocpp.dispatch import STATION_FIELDS, send_command
 from apps.ocpp.models import CommandLog
 from apps.ocpp.selectors import command_list
 from apps.ocpp.serializers import (
@@ -105,7 +105,7 @@ class _StationMixin:
     def get_station(self) -> ChargePoint:
         station = get_object_or_404(
             ChargePoint.objects.visible_to(self.request.user).only(
-                "id", "organization_id", "ocpp_version"
+                "organization_id", *STATION_FIELDS
             ),
             pk=self.kwargs["pk"],
         )
@@ -145,6 +145,7 @@ class StationCommandListView(_StationMixin, generics.ListAPIView):
             data["payload"],
             timeout=data.get("timeout"),
             requested_by=requested_by(request),
+            station=station,
         )
         return Response(
             {

@@ -19,6 +19,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.messages import get_validator
@@ -111,13 +112,20 @@ def _field(error: SchemaError) -> str:
     return f"payload.{path}" if path else "payload"
 
 
-@database_sync_to_async
-def _prepare(station_id: str, action: str, payload: dict, requested_by: str):
-    station = (
-        ChargePoint.objects.filter(pk=station_id)
-        .only("id", "ocpp_version", "is_online", "channel_name")
-        .first()
-    )
+# What sending needs of the station: callers that load it anyway load these.
+STATION_FIELDS = ("id", "ocpp_version", "is_online", "channel_name")
+
+
+def _prepare(
+    station_id: str,
+    action: str,
+    payload: dict,
+    requested_by: str,
+    station: ChargePoint | None = None,
+):
+    if station is None:
+        found = ChargePoint.objects.filter(pk=station_id).only(*STATION_FIELDS)
+        station = found.first()
     if station is None:
         raise NotFound(f"Station {station_id} does not exist.")
     if not station.ocpp_version:
@@ -167,12 +175,53 @@ async def send_command_async(
     timeout: float | None = None,
     requested_by: str = "",
 ) -> CommandResult:
+    """Asynchronous entry, for code on an event loop."""
     timeout = timeout or settings.OCPP_COMMAND_TIMEOUT
-    station, log = await _prepare(station_id, action, payload, requested_by)
+    station, log = await database_sync_to_async(_prepare)(
+        station_id, action, payload, requested_by
+    )
     started = time.perf_counter()
     reply = await _deliver(station, action, payload, timeout, log.unique_id)
     duration_ms = int((time.perf_counter() - started) * 1000)
     await database_sync_to_async(_finish)(log, reply, duration_ms)
+    return _result(station_id, action, timeout, log, reply, duration_ms)
+
+
+def send_command(
+    station_id: str,
+    action: str,
+    payload: dict,
+    *,
+    timeout: float | None = None,
+    requested_by: str = "",
+    station: ChargePoint | None = None,
+) -> CommandResult:
+    """Synchronous entry for views, admin actions and Celery tasks.
+
+    The database work runs in the calling thread; only the exchange with the
+    station crosses to the event loop, once (a crossing is a wait in the
+    loop's queue, long when stations keep the loop busy). A caller that has
+    just loaded the station (with ``STATION_FIELDS``) passes it along.
+    """
+    timeout = timeout or settings.OCPP_COMMAND_TIMEOUT
+    station, log = _prepare(station_id, action, payload, requested_by, station)
+    _release_connection()  # the station may take long: give it back meanwhile
+    started = time.perf_counter()
+    reply = _deliver_from_thread(station, action, payload, timeout, log.unique_id)
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    _finish(log, reply, duration_ms)
+    return _result(station_id, action, timeout, log, reply, duration_ms)
+
+
+def _result(
+    station_id: str,
+    action: str,
+    timeout: float,
+    log: CommandLog,
+    reply: dict,
+    duration_ms: int,
+) -> CommandResult:
+    """The station's answer, or the error that says why there is none."""
     outcome = reply["outcome"]
     if outcome == "ok":
         return CommandResult(action, reply["response"], log.pk, duration_ms)
@@ -198,20 +247,64 @@ async def send_command_async(
     )
 
 
+def _release_connection() -> None:
+    """Give a pooled database connection back while the thread waits.
+
+    Not inside a transaction (the caller's must go on) nor without a pool
+    (reconnecting would cost more than keeping it).
+    """
+    if getattr(connection, "pool", None) is not None and not connection.in_atomic_block:
+        connection.close()
+
+
+def _deliver_from_thread(
+    station: ChargePoint, action: str, payload: dict, timeout: float, unique_id: str
+) -> dict:
+    local = _local_connection(station)
+    loop = registry.loop
+    if local is not None and loop is not None and not _on_a_loop():
+        from apps.ocpp.consumer import execute_call
+
+        call = execute_call(
+            local.session, action, payload, timeout=timeout, unique_id=unique_id
+        )
+        return asyncio.run_coroutine_threadsafe(call, loop).result()
+    # Another process holds the station (or a loop runs here, where
+    # async_to_sync says why it cannot wait).
+    return async_to_sync(_deliver)(station, action, payload, timeout, unique_id)
+
+
+def _on_a_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _local_connection(station: ChargePoint):
+    """The registry's entry for the station, when this process holds its
+    current connection."""
+    local = registry.connected.get(station.id)
+    if local is not None and local.channel_name == station.channel_name:
+        return local
+    return None
+
+
 async def _deliver(
     station: ChargePoint, action: str, payload: dict, timeout: float, unique_id: str
 ) -> dict:
     from apps.ocpp.consumer import execute_call
 
-    local = registry.connected.get(station.id)
-    if local is not None and local.channel_name == station.channel_name:
+    local = _local_connection(station)
+    if local is not None:
         call = execute_call(
             local.session, action, payload, timeout=timeout, unique_id=unique_id
         )
         if asyncio.get_running_loop() is registry.loop:
             return await call
-        # Called from another thread's loop (a sync caller): run the call on
-        # the loop that owns the station's connection.
+        # On another thread's loop: run the call on the loop that owns the
+        # station's connection.
         future = asyncio.run_coroutine_threadsafe(call, registry.loop)
         return await asyncio.wrap_future(future)
     layer = get_channel_layer()
@@ -239,17 +332,3 @@ async def _deliver(
     except TimeoutError:
         # Nobody answered for the station: its process is gone, or the station.
         return {"outcome": "timeout"}
-
-
-def send_command(
-    station_id: str,
-    action: str,
-    payload: dict,
-    *,
-    timeout: float | None = None,
-    requested_by: str = "",
-) -> CommandResult:
-    """Synchronous entry for views, admin actions and Celery tasks."""
-    return async_to_sync(send_command_async)(
-        station_id, action, payload, timeout=timeout, requested_by=requested_by
-    )

@@ -24,7 +24,16 @@ class FakeStation:
         self.sent: list[tuple[str, str, dict, str]] = []
         self.reply: dict | Exception = {"status": "Accepted"}
 
-    def __call__(self, station_id, action, payload, *, timeout=None, requested_by=""):
+    def __call__(
+        self,
+        station_id,
+        action,
+        payload,
+        *,
+        timeout=None,
+        requested_by="",
+        station=None,
+    ):
         self.sent.append((station_id, action, payload, requested_by))
         log = CommandLog.objects.create(
             charge_point_id=station_id,

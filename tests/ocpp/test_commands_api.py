@@ -5,6 +5,8 @@ of real stations are in tests/e2e/test_commands_*.py.
 """
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.ocpp.models import CommandLog, CommandRequest
 from tests.factories import ChargePointFactory
@@ -163,6 +165,32 @@ def test_offline_station_is_409_and_the_attempt_is_logged(make_actor):
     assert error["details"] == {"command_id": log.pk}
     assert (log.action, log.outcome) == ("ClearCache", "offline")
     assert log.requested_by == f"api-key:{operator.api_key.prefix}"
+
+
+@reaches_dispatch
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("commands/", {"action": "ClearCache", "payload": {}}),
+        ("clear-cache/", {}),
+    ],
+)
+def test_a_command_reads_the_station_no_more_than_it_must(make_actor, path, body):
+    # given
+    operator = make_actor("operator", via="api_key")
+    station = ChargePointFactory(organization=operator.organization)
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = operator.client.post(_url(station, path), body, format="json")
+    # then: the raw command once (the view's read is the sender's), an
+    # operation twice (the view's, then the operation's own)
+    assert response.status_code == 409
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and '"chargepoints_chargepoint"' in q["sql"]
+    ]
+    assert len(reads) == (1 if path == "commands/" else 2), reads
 
 
 @reaches_dispatch

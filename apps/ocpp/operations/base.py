@@ -9,7 +9,7 @@ from types import ModuleType
 from django.db import transaction as db_transaction
 
 from apps.chargepoints.models import ChargePoint
-from apps.ocpp.dispatch import StationOffline, send_command
+from apps.ocpp.dispatch import STATION_FIELDS, StationOffline, send_command
 from apps.ocpp.models import CommandRequest
 from apps.ocpp.outbound import Command
 from apps.ocpp.v16 import commands as v16
@@ -49,7 +49,7 @@ def station_adapter(station_id: str) -> tuple[ChargePoint, ModuleType]:
     """The station and the command builders of its OCPP version."""
     station = (
         ChargePoint.objects.filter(pk=station_id)
-        .only("id", "organization_id", "ocpp_version")
+        .only("organization_id", *STATION_FIELDS)
         .first()
     )
     if station is None:
@@ -77,6 +77,7 @@ def send(
             command.payload,
             timeout=timeout,
             requested_by=requested_by,
+            station=station,
         )
     except ApplicationError as error:
         if request is not None and error.details.get("command_id"):
