@@ -262,13 +262,23 @@ def _deliver_from_thread(
 ) -> dict:
     local = _local_connection(station)
     loop = registry.loop
-    if local is not None and loop is not None and not _on_a_loop():
+    if (
+        local is not None
+        and loop is not None
+        and loop.is_running()
+        and not _on_a_loop()
+    ):
         from apps.ocpp.consumer import execute_call
 
         call = execute_call(
             local.session, action, payload, timeout=timeout, unique_id=unique_id
         )
-        return asyncio.run_coroutine_threadsafe(call, loop).result()
+        future = asyncio.run_coroutine_threadsafe(call, loop)
+        try:
+            return future.result(timeout + _TRANSPORT_MARGIN_S)
+        except TimeoutError:  # the loop is stopping: nobody will answer
+            future.cancel()
+            return {"outcome": "timeout"}
     # Another process holds the station (or a loop runs here, where
     # async_to_sync says why it cannot wait).
     return async_to_sync(_deliver)(station, action, payload, timeout, unique_id)

@@ -36,8 +36,7 @@ def flush_pending(force: bool = False) -> None:
         ):
             return
         _last_write = now
-        stamps = list(_seen.items())
-        _seen.clear()
+        stamps = list(_drain().items())
     table = connection.ops.quote_name(ChargePoint._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
@@ -60,6 +59,21 @@ def flush_pending(force: bool = False) -> None:
             "WHERE id = ANY(%s::varchar[]) FOR UPDATE SKIP LOCKED)",
             [ids, [seen for _, seen in stamps], ids],
         )
+
+
+def _drain() -> dict[str, datetime]:
+    """Take the stamps out one by one: the event loop's thread goes on adding
+    them meanwhile (copying the dict whole failed with "dictionary changed
+    size during iteration" with 10,000 stations: a garbage collection inside
+    the copy lets the loop's thread run)."""
+    taken: dict[str, datetime] = {}
+    while True:
+        try:
+            station, seen = _seen.popitem()
+        except KeyError:
+            return taken
+        # A station taken twice was stamped again meanwhile: the later wins.
+        taken[station] = seen
 
 
 def has_pending() -> bool:

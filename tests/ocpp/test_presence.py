@@ -1,5 +1,6 @@
 """Last-seen stamps: kept in memory, written in one statement per group commit."""
 
+import gc
 import threading
 import time
 
@@ -58,3 +59,29 @@ def test_a_row_another_batch_holds_is_skipped_not_waited_for():
     stamped = dict(ChargePoint.objects.values_list("id", "last_seen_at"))
     assert stamped["FREE"] is not None
     assert stamped["HELD"] == held.last_seen_at
+
+
+def test_stamps_added_while_they_are_taken_out_are_not_an_error():
+    # given: many pending stamps, and a station stamped again in the middle of
+    # taking them out (the event loop's thread runs during a garbage collection)
+    station = ChargePointFactory(id="BUSY", last_seen_at=None)
+    late = ChargePointFactory(id="LATE", last_seen_at=None)
+    for n in range(20_000):
+        presence.touch(f"GONE{n}")
+    presence.touch(station.id)
+
+    def stamp_during_collection(phase, info):
+        if phase == "start":
+            presence.touch(late.id)
+
+    gc.callbacks.append(stamp_during_collection)
+    try:
+        # when
+        presence.flush_pending(force=True)
+    finally:
+        gc.callbacks.remove(stamp_during_collection)
+
+    # then: nothing raised, the stamps taken are written, a late one waits or is in
+    presence.flush_pending(force=True)
+    stamped = dict(ChargePoint.objects.values_list("id", "last_seen_at"))
+    assert stamped["BUSY"] is not None and stamped["LATE"] is not None
