@@ -81,12 +81,20 @@ class GroupCommitExecutor:
         self._size = threads  # None: as configured (resolved at first use)
         self._lock = threading.Lock()
         self._before_commit: list[Callable[[], None]] = []
+        self._after_commit: list[Callable[[], None]] = []
         self._local = threading.local()  # per worker: its last connection check
 
     def add_before_commit(self, hook: Callable[[], None]) -> None:
         """Register work run inside every batch's transaction (journal, stamps)."""
         if hook not in self._before_commit:
             self._before_commit.append(hook)
+
+    def add_after_commit(self, hook: Callable[[], None]) -> None:
+        """Register work run after every batch, once its stations are answered,
+        outside any transaction: writes that need not share the batch's commit
+        and whose row locks must not last as long as the batch's."""
+        if hook not in self._after_commit:
+            self._after_commit.append(hook)
 
     def submit(self, fn: Callable, *args, **kwargs) -> asyncio.Future:
         return self._submit(_Item(fn, args, kwargs))
@@ -190,6 +198,12 @@ class GroupCommitExecutor:
         GROUP_COMMIT_ITEMS.observe(len(batch))
         for item, result in zip(batch, results, strict=True):
             item.loop.call_soon_threadsafe(_resolve, item.future, result)
+        for hook in self._after_commit:
+            try:
+                hook()
+            except Exception:
+                logger.exception("After-commit write failed")
+                close_old_connections()
 
     def _run_hooks(self) -> None:
         for hook in self._before_commit:

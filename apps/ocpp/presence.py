@@ -1,8 +1,13 @@
-"""Last-seen stamps, kept in memory and written with the next group commit.
+"""Last-seen stamps, kept in memory and written after a group commit.
 
 Every frame from a station proves it is alive, but writing that per frame would
 double the database work of the hot path; one UPDATE for all stations every
 few seconds is plenty for offline detection, which works in heartbeat intervals.
+
+The UPDATE runs on its own, after a batch (not inside one): with 10,000
+stations it touches thousands of rows, and inside a batch it held their locks
+until that batch committed, so the other worker's session starts and status
+updates of those stations waited (p50 of StartTransaction 3.8 s).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ def touch(charge_point_id: str) -> None:
 
 
 def flush_pending(force: bool = False) -> None:
-    """Write the stamps in one statement; runs inside the group commit."""
+    """Write the stamps in one statement; runs after a group commit."""
     global _last_write
     with _lock:  # one worker takes the stamps
         now = time.monotonic()
@@ -48,15 +53,16 @@ def flush_pending(force: bool = False) -> None:
                 ],
             )
             return
-        # Rows another worker's batch holds (a station connecting, booting)
-        # are skipped, not waited for, so two batches never wait for each
-        # other; that station's next frame stamps it again.
+        # Rows a worker's batch holds (a station connecting, booting) are
+        # skipped, not waited for; that station's next frame stamps it again.
+        # NO KEY: the lock an UPDATE of a non-key column takes anyway, which
+        # lets inserts that reference the station (sessions) go on.
         ids = [station for station, _ in stamps]
         cursor.execute(
             f"UPDATE {table} AS cp SET last_seen_at = v.seen "  # noqa: S608
             "FROM unnest(%s::varchar[], %s::timestamptz[]) AS v(id, seen) "
             f"WHERE cp.id = v.id AND cp.id IN (SELECT id FROM {table} "
-            "WHERE id = ANY(%s::varchar[]) FOR UPDATE SKIP LOCKED)",
+            "WHERE id = ANY(%s::varchar[]) FOR NO KEY UPDATE SKIP LOCKED)",
             [ids, [seen for _, seen in stamps], ids],
         )
 
@@ -80,4 +86,4 @@ def has_pending() -> bool:
     return bool(_seen)
 
 
-executor.add_before_commit(flush_pending)
+executor.add_after_commit(flush_pending)

@@ -130,6 +130,25 @@ async def test_a_failing_item_costs_no_other_item_its_result(executor, preloads)
     assert isinstance(results[1], ValueError)
 
 
+async def test_after_commit_work_runs_outside_the_batch_and_cannot_fail_it(executor):
+    # given: work after every batch, which fails
+    seen = []
+
+    def after():
+        seen.append(connection.in_atomic_block)
+        raise RuntimeError("stamps could not be written")
+
+    executor.add_after_commit(after)
+
+    # when
+    result = await executor.submit(lambda: "answer")
+
+    # then: the item keeps its result; the work ran, outside a transaction
+    assert result == "answer"
+    await asyncio.sleep(0.05)
+    assert seen and not any(seen)
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="SQLite savepoints cost no round trip; Django always takes them there",

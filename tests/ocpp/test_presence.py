@@ -10,6 +10,7 @@ from django.db import connection, connections, transaction
 from apps.chargepoints.models import ChargePoint
 from apps.ocpp import presence
 from tests.factories import ChargePointFactory
+from tests.transactions.factories import TransactionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,14 +75,53 @@ def test_stamps_added_while_they_are_taken_out_are_not_an_error():
         if phase == "start":
             presence.touch(late.id)
 
+    thresholds, enabled = gc.get_threshold(), gc.isenabled()
+    gc.set_threshold(100)  # collections during the copy, whatever ran before
+    gc.enable()
     gc.callbacks.append(stamp_during_collection)
     try:
         # when
         presence.flush_pending(force=True)
     finally:
         gc.callbacks.remove(stamp_during_collection)
+        gc.set_threshold(*thresholds)
+        if not enabled:
+            gc.disable()
 
     # then: nothing raised, the stamps taken are written, a late one waits or is in
     presence.flush_pending(force=True)
     stamped = dict(ChargePoint.objects.values_list("id", "last_seen_at"))
     assert stamped["BUSY"] is not None and stamped["LATE"] is not None
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has one writer: no row locks"
+)
+def test_stamping_a_station_does_not_hold_up_a_session_that_references_it():
+    # given: the stamps' UPDATE holds its rows (in a transaction kept open)
+    station = ChargePointFactory(id="STAMPED")
+    stamped, release = threading.Event(), threading.Event()
+
+    def stamping():
+        with transaction.atomic():
+            presence.touch(station.pk)
+            presence.flush_pending(force=True)
+            stamped.set()
+            release.wait(10)
+        connections.close_all()
+
+    worker = threading.Thread(target=stamping)
+    worker.start()
+    stamped.wait(5)
+
+    # when: another worker's batch inserts a session of that station
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '1s'")
+            session = TransactionFactory(charge_point=station)
+    finally:
+        release.set()
+        worker.join()
+
+    # then: the foreign-key check did not wait for the stamps' lock
+    assert session.pk is not None
