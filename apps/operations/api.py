@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import math
 
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.signals import got_request_exception
 from django.http import Http404
@@ -103,9 +105,29 @@ class ApiRateThrottle(SimpleRateThrottle):
     load balancer the ASGI server resolves X-Forwarded-For from trusted proxies
     only (uvicorn's ``--forwarded-allow-ips``), so a client cannot pick its own
     bucket by sending that header.
+
+    A counter per caller and window (the rate's period, aligned to the clock):
+    one cache round trip per request whatever the rate. DRF's own throttle
+    keeps the time of every request of the last period in one cache entry,
+    read and written whole each time: at 50 requests/s, 3,000 timestamps
+    unpickled and pickled per request (0.9 ms of the server's CPU).
     """
 
     scope = "api"
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        window = int(self.timer() // self.duration)
+        self.window_ends_at = (window + 1) * self.duration
+        count = count_in_window(f"{key}:{window}", self.duration)
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        return max(self.window_ends_at - self.timer(), 1.0)
 
     def get_rate(self) -> str | None:
         # Read at request time, not at import as DRF's class attribute does,
@@ -122,3 +144,22 @@ class ApiRateThrottle(SimpleRateThrottle):
         else:
             ident = f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def count_in_window(key: str, seconds: int) -> int:
+    """Count one more request under ``key``, which lives for ``seconds``;
+    the count so far. One round trip on Redis."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        name = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(name, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.set(name, 0, ex=seconds + 1, nx=True)
+        pipe.incr(name)
+        return int(pipe.execute()[1])
+    backend.add(key, 0, seconds + 1)
+    try:
+        return backend.incr(key)
+    except ValueError:  # expired between the two calls: a new window
+        backend.add(key, 1, seconds + 1)
+        return 1

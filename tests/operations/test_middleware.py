@@ -1,7 +1,8 @@
 import re
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings as settings_module
+from django.core.cache import cache, caches
 from django.test import override_settings
 from prometheus_client import REGISTRY
 
@@ -152,3 +153,50 @@ def test_cors_header_is_sent_to_an_allowed_origin(client):
 
     assert allowed["Access-Control-Allow-Origin"] == origin
     assert "Access-Control-Allow-Origin" not in other
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.locmem.LocMemCache",
+        pytest.param(
+            "django.core.cache.backends.redis.RedisCache",
+            marks=pytest.mark.skipif(
+                not settings_module.REDIS_URL, reason="no Redis configured"
+            ),
+        ),
+    ],
+)
+def test_the_rate_limit_keeps_a_count_not_a_history(client, settings, backend):
+    # given: a generous rate, as integrators get
+    settings.CACHES = {
+        "default": {"BACKEND": backend, "LOCATION": _cache_location(backend)}
+    }
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api": "100000/hour"},
+    }
+    caches["default"].clear()
+
+    # when: many requests
+    statuses = {client.get("/test-api/echo/").status_code for _ in range(50)}
+
+    # then: what the cache holds for the caller is one number, whatever the rate
+    stored = {
+        key: caches["default"].get(key) for key in _throttle_keys(caches["default"])
+    }
+    assert statuses == {200}
+    assert list(stored.values()) == [50], stored
+
+
+def _cache_location(backend: str) -> str:
+    if "redis" in backend:
+        return settings_module.REDIS_URL.rsplit("/", 1)[0] + "/15"
+    return "rate-count-test"
+
+
+def _throttle_keys(backend) -> list[str]:
+    if hasattr(backend, "_cache") and hasattr(backend._cache, "get_client"):
+        raw = backend._cache.get_client().keys("*throttle_api_*")
+        return [key.decode().split(":", 2)[-1] for key in raw]
+    return [key.split(":", 2)[-1] for key in backend._cache if "throttle_api_" in key]
