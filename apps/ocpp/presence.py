@@ -6,8 +6,8 @@ few seconds is plenty for offline detection, which works in heartbeat intervals.
 
 The UPDATE runs on its own, after a batch (not inside one): with 10,000
 stations it touches thousands of rows, and inside a batch it held their locks
-until that batch committed, so the other worker's session starts and status
-updates of those stations waited (p50 of StartTransaction 3.8 s).
+until that batch committed, where the other worker's inserts of sessions of
+those stations (their foreign-key checks) and status updates had to wait.
 """
 
 from __future__ import annotations
