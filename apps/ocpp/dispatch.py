@@ -260,28 +260,21 @@ def _release_connection() -> None:
 def _deliver_from_thread(
     station: ChargePoint, action: str, payload: dict, timeout: float, unique_id: str
 ) -> dict:
-    local = _local_connection(station)
+    """``_deliver`` from a synchronous caller: on the loop that holds this
+    process's connections, one crossing; without one (a Celery worker, a
+    shell), on a loop of its own."""
     loop = registry.loop
-    if (
-        local is not None
-        and loop is not None
-        and loop.is_running()
-        and not _on_a_loop()
-    ):
-        from apps.ocpp.consumer import execute_call
-
-        call = execute_call(
-            local.session, action, payload, timeout=timeout, unique_id=unique_id
-        )
-        future = asyncio.run_coroutine_threadsafe(call, loop)
-        try:
-            return future.result(timeout + _TRANSPORT_MARGIN_S)
-        except TimeoutError:  # the loop is stopping: nobody will answer
-            future.cancel()
-            return {"outcome": "timeout"}
-    # Another process holds the station (or a loop runs here, where
-    # async_to_sync says why it cannot wait).
-    return async_to_sync(_deliver)(station, action, payload, timeout, unique_id)
+    if loop is None or not loop.is_running() or _on_a_loop():
+        # (On a loop, async_to_sync says why it cannot wait here.)
+        return async_to_sync(_deliver)(station, action, payload, timeout, unique_id)
+    delivery = _deliver(station, action, payload, timeout, unique_id)
+    future = asyncio.run_coroutine_threadsafe(delivery, loop)
+    try:
+        # _deliver bounds its own wait; this only guards a loop that stops.
+        return future.result(timeout + 2 * _TRANSPORT_MARGIN_S)
+    except TimeoutError:
+        future.cancel()
+        return {"outcome": "timeout"}
 
 
 def _on_a_loop() -> bool:
@@ -292,22 +285,13 @@ def _on_a_loop() -> bool:
     return True
 
 
-def _local_connection(station: ChargePoint):
-    """The registry's entry for the station, when this process holds its
-    current connection."""
-    local = registry.connected.get(station.id)
-    if local is not None and local.channel_name == station.channel_name:
-        return local
-    return None
-
-
 async def _deliver(
     station: ChargePoint, action: str, payload: dict, timeout: float, unique_id: str
 ) -> dict:
     from apps.ocpp.consumer import execute_call
 
-    local = _local_connection(station)
-    if local is not None:
+    local = registry.connected.get(station.id)
+    if local is not None and local.channel_name == station.channel_name:
         call = execute_call(
             local.session, action, payload, timeout=timeout, unique_id=unique_id
         )
