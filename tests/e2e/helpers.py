@@ -35,6 +35,31 @@ def make_station(
     )
 
 
+def admit_station(
+    station_id: str,
+    username: str | None,
+    password: str | None,
+    *,
+    tls: bool = False,
+    slug: str | None = None,
+    channel_name: str = "chan-1",
+):
+    """The admission service, as the handshake calls it for a 1.6 station."""
+    from apps.chargepoints.services.lifecycle import station_admit
+
+    return station_admit(
+        charge_point_id=station_id,
+        organization_slug=slug,
+        username=username,
+        password=password,
+        tls=tls,
+        ocpp_version="1.6",
+        node_name="n1",
+        channel_name=channel_name,
+        remote_address="10.0.0.1",
+    )
+
+
 async def eventually(check, timeout: float = 5.0, interval: float = 0.05):
     """Poll ``check`` (sync, run in a thread) until it returns a truthy value."""
     deadline = time.monotonic() + timeout

@@ -217,8 +217,8 @@ async def test_connects_in_one_batch_share_one_locked_read_of_their_stations(
 ):
     # given: two stations, one of which connects twice in the same batch
     from apps.chargepoints.models import ChargePoint
-    from apps.chargepoints.services.lifecycle import preload_key, station_admit
-    from tests.e2e.helpers import PASSWORD, make_station
+    from apps.chargepoints.services.lifecycle import preload_key
+    from tests.e2e.helpers import PASSWORD, admit_station, make_station
 
     await sync_to_async(make_station)("ADM-1")
     await sync_to_async(make_station)("ADM-2")
@@ -227,16 +227,8 @@ async def test_connects_in_one_batch_share_one_locked_read_of_their_stations(
     def admit(station_id, channel):
         connection.force_debug_cursor = True  # the worker's own connection
         before = len(connection.queries)
-        admission = station_admit(
-            charge_point_id=station_id,
-            organization_slug=None,
-            username=station_id,
-            password=PASSWORD,
-            tls=False,
-            ocpp_version="1.6",
-            node_name="n1",
-            channel_name=channel,
-            remote_address="10.0.0.1",
+        admission = admit_station(
+            station_id, station_id, PASSWORD, channel_name=channel
         )
         queries.append([q["sql"] for q in connection.queries[before:]])
         return admission

@@ -4,30 +4,15 @@ import base64
 
 import pytest
 
-from apps.chargepoints.services.lifecycle import station_admit
 from apps.ocpp.handshake import FailureCounter, basic_credentials
-from tests.e2e.helpers import PASSWORD, make_station
+from tests.e2e.helpers import PASSWORD, admit_station, make_station
 
 pytestmark = pytest.mark.django_db
 
 
-def _admit(station_id, username, password, tls=False, slug=None):
-    return station_admit(
-        charge_point_id=station_id,
-        organization_slug=slug,
-        username=username,
-        password=password,
-        tls=tls,
-        ocpp_version="1.6",
-        node_name="n1",
-        channel_name="chan-1",
-        remote_address="10.0.0.1",
-    )
-
-
 def test_valid_basic_credentials_are_admitted_and_the_connection_recorded():
     make_station("CP-OK")
-    admission = _admit("CP-OK", "CP-OK", PASSWORD)
+    admission = admit_station("CP-OK", "CP-OK", PASSWORD)
     assert admission.refusal == "" and admission.credentials.id == "CP-OK"
     from apps.chargepoints.models import ChargePoint
 
@@ -45,21 +30,21 @@ def test_valid_basic_credentials_are_admitted_and_the_connection_recorded():
 )
 def test_wrong_or_missing_credentials_are_refused(username, password, refusal):
     make_station("CP-X")
-    assert _admit("CP-X", username, password).refusal == refusal
+    assert admit_station("CP-X", username, password).refusal == refusal
 
 
 def test_profile_2_requires_tls_and_profile_3_is_refused():
     make_station("CP-TLS", security_profile=2)
     make_station("CP-MTLS", security_profile=3)
-    assert _admit("CP-TLS", "CP-TLS", PASSWORD).refusal == "tls_required"
-    assert _admit("CP-TLS", "CP-TLS", PASSWORD, tls=True).refusal == ""
-    assert _admit("CP-MTLS", "CP-MTLS", PASSWORD, tls=True).refusal == (
+    assert admit_station("CP-TLS", "CP-TLS", PASSWORD).refusal == "tls_required"
+    assert admit_station("CP-TLS", "CP-TLS", PASSWORD, tls=True).refusal == ""
+    assert admit_station("CP-MTLS", "CP-MTLS", PASSWORD, tls=True).refusal == (
         "client_certificate_unsupported"
     )
 
 
 def test_unknown_station_without_auto_registration_is_refused():
-    assert _admit("NOBODY", "NOBODY", PASSWORD).refusal == "unknown_station"
+    assert admit_station("NOBODY", "NOBODY", PASSWORD).refusal == "unknown_station"
 
 
 def test_basic_credentials_are_parsed_from_the_header():
