@@ -676,6 +676,10 @@ class Generator:
         self.ok = Counter()  # action -> CallResults (whole run)
         self.errors = Counter()  # "action:code" -> CallErrors (whole run)
         self.lat: dict[str, list[float]] = {}  # action -> ms, measured window only
+        # Second of the window a call was sent in -> ms: shows whether the tail
+        # is spread out or comes in stalls.
+        self.by_second: dict[int, list[float]] = {}
+        self.window_t0 = 0.0
         self.win = Counter()  # measured window: sent/answered/errors/timeouts
         self.data = Counter()  # acknowledged data, for the integrity check
         self.data_sent = Counter()  # the same, sent (acknowledged or not)
@@ -1009,6 +1013,11 @@ class Generator:
                 if lst is None:
                     lst = self.lat[action] = []
                 lst.append(ms)
+                second = int(t0 - self.window_t0)
+                per_second = self.by_second.get(second)
+                if per_second is None:
+                    per_second = self.by_second[second] = []
+                per_second.append(ms)
             if kind == 3:
                 self.ok[action] += 1
                 self._on_result(st, action, msg[2], samples, what, ms)
@@ -1230,7 +1239,7 @@ class Generator:
                 measuring_started = True
                 self.measuring = True
                 self.mark("window_start")
-                t_window = perf()
+                t_window = self.window_t0 = perf()
                 if commands is not None:
                     cmd_task = asyncio.ensure_future(commands.run(duration))
             if elapsed >= warmup + duration:
@@ -1620,6 +1629,11 @@ async def amain(args) -> dict:
                 for k, v in sorted(gen.lat.items())
             },
             "window_counters": win,
+            # [second, calls, p50, p99, max] per second of the window
+            "timeline": [
+                [second, len(v), *(pct(v)[q] for q in ("p50", "p99", "max"))]
+                for second, v in sorted(gen.by_second.items())
+            ],
         }
     )
     ru = resource.getrusage(resource.RUSAGE_SELF)

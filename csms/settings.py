@@ -317,6 +317,9 @@ HEALTH_CHECK_TIMEOUT = env.float("CSMS_HEALTH_TIMEOUT", default=2.0)
 METRICS_TOKEN = env.str("CSMS_METRICS_TOKEN", default="")
 # gc.freeze() after start-up and then every this many seconds; 0 = start-up only.
 GC_FREEZE_INTERVAL = env.float("CSMS_GC_FREEZE_INTERVAL", default=60.0)
+# ...and as soon as this many new connections have come and stopped coming
+# (apps.operations.gctracker.FreezeSchedule); 0 = only by the interval.
+GC_FREEZE_AFTER_CONNECTIONS = env.int("CSMS_GC_FREEZE_AFTER_CONNECTIONS", default=200)
 # Allocations between young-generation collections (Python's default: 700).
 # 10,000 gave shorter pauses in steady traffic (p99 at 1,500 msg/s ~300 ->
 # ~140 ms) but collected the old generations so often while 10,000 stations

@@ -11,7 +11,8 @@ Start-up, on the server's event loop:
   young-generation GC threshold (``GC_THRESHOLD_YOUNG``) and a smaller one for
   the middle generation (``GC_THRESHOLD_MIDDLE``);
 - measure GC pauses (``apps.operations.gctracker``);
-- ``gc.freeze()`` once now and every ``GC_FREEZE_INTERVAL`` seconds;
+- ``gc.freeze()`` once now, every ``GC_FREEZE_INTERVAL`` seconds and when a
+  wave of ``GC_FREEZE_AFTER_CONNECTIONS`` new connections has settled;
 - with ``RUN_PERIODIC_IN_PROCESS``, the in-process scheduler of
   ``CELERY_BEAT_SCHEDULE`` (``apps.operations.scheduler``);
 - warn when CORS lets every origin in.
@@ -33,6 +34,7 @@ import gc
 import logging
 import sys
 import threading
+import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -42,6 +44,9 @@ from apps.operations.bodylimit import BodyLimitApp
 from apps.operations.scheduler import Scheduler
 
 logger = logging.getLogger(__name__)
+
+# How often the freeze schedule looks at the connection count.
+FREEZE_CHECK_S = 2.0
 
 _process_lock = threading.Lock()
 _process_started = False
@@ -86,8 +91,15 @@ def _drain_group_commit() -> None:
 
 
 async def _freeze_periodically(interval: float) -> None:
+    from apps.ocpp import registry
+
+    schedule = gctracker.FreezeSchedule(
+        interval, settings.GC_FREEZE_AFTER_CONNECTIONS, time.monotonic()
+    )
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(min(FREEZE_CHECK_S, interval))
+        if not schedule.due(time.monotonic(), len(registry.connected)):
+            continue
         try:
             frozen = gctracker.freeze(full_collect=False)
             logger.debug("gc.freeze(): %d objects in the permanent generation", frozen)
