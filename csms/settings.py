@@ -210,7 +210,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "csms.cache.RedisCache",  # one connection pool per process
             "LOCATION": env.str("CSMS_CACHE_URL", default=_next_redis_db(REDIS_URL)),
         }
     }

@@ -1,9 +1,19 @@
-"""``Authorization: Api-Key <key>``: an organization's key acting with its role."""
+"""``Authorization: Api-Key <key>``: an organization's key acting with its role.
+
+The key's record comes from the cache (Redis in production, shared by every
+process), not from PostgreSQL: an integration calling at 50 requests/s paid a
+query (~0.7 ms of the server's CPU) per request. Every change of a key writes
+its new state to the cache (``remember``): revoking takes effect at once in
+every process. A request that read the record from the database only *adds*
+it, so it cannot overwrite a newer state written meanwhile.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
@@ -13,6 +23,12 @@ from apps.organizations.secrets import verify_secret
 KEYWORD = "Api-Key"
 PREFIX_LENGTH = 8
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A key's record stays cached this long after its last change or load.
+CACHE_SECONDS = 300
+_GONE = "gone"  # cached for a deleted key, so a stale add cannot revive it
+# When this process last wrote a key's last_used_at (the cached record's is
+# as old as the record).
+_last_used_here: dict[str, datetime] = {}
 
 
 class ApiKeyPrincipal:
@@ -47,15 +63,47 @@ def authenticate_key(raw: str) -> ApiKey | None:
     if parts is None:
         return None
     prefix, secret = parts
-    api_key = ApiKey.objects.filter(prefix=prefix).first()
+    api_key = _load(prefix)
     if api_key is None or not verify_secret(secret, api_key.key_hash):
         return None
     now = timezone.now()
     if api_key.revoked_at or (api_key.expires_at and api_key.expires_at <= now):
         return None
-    if not api_key.last_used_at or now - api_key.last_used_at > _LAST_USED_RESOLUTION:
+    last_used = max(
+        filter(None, (api_key.last_used_at, _last_used_here.get(prefix))),
+        default=None,
+    )
+    if last_used is None or now - last_used > _LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        # Not written to the cache: that could overwrite a revocation.
+        _last_used_here[prefix] = now
     return api_key
+
+
+def _cache_key(prefix: str) -> str:
+    return f"api-key:{prefix}"
+
+
+def _load(prefix: str) -> ApiKey | None:
+    cached = cache.get(_cache_key(prefix))
+    if isinstance(cached, ApiKey):
+        return cached
+    if cached == _GONE:
+        return None
+    api_key = ApiKey.objects.filter(prefix=prefix).first()
+    if api_key is not None:
+        cache.add(_cache_key(prefix), api_key, CACHE_SECONDS)
+    return api_key
+
+
+def remember(api_key: ApiKey, *, deleted: bool = False) -> None:
+    """Write a key's new state (or its deletion) to the cache, after commit.
+
+    Called on every save and delete of a key (signals) and by the services
+    that change keys with an UPDATE."""
+    key = _cache_key(api_key.prefix)
+    value = _GONE if deleted else api_key
+    transaction.on_commit(lambda: cache.set(key, value, CACHE_SECONDS))
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

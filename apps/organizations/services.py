@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.organizations.authentication import PREFIX_LENGTH
+from apps.organizations.authentication import PREFIX_LENGTH, remember
 from apps.organizations.models import ApiKey, Membership, Organization
 from apps.organizations.secrets import generate_secret, hash_secret
 from csms.bulk import batch_cached
@@ -102,6 +102,7 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
             revoked_at=timezone.now()
         )
         api_key.refresh_from_db(fields=["revoked_at"])
+        remember(api_key)  # the UPDATE sent no signal
     return api_key
 
 

@@ -268,3 +268,108 @@ def test_openapi_schema_describes_these_endpoints():
         "/api/v1/charge-points/{id}/configuration/",
     }
     assert "ApiKeyAuth" in schema["components"]["securitySchemes"]
+
+
+def test_a_key_in_use_is_refused_at_once_after_revocation(
+    make_actor, api_client, django_capture_on_commit_callbacks
+):
+    # given: the key has been used, so its record is cached
+    owner = make_actor("owner")
+    api_key = ApiKeyFactory(organization=owner.organization)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key.raw_key}")
+    before = api_client.get(ORGANIZATIONS_URL).status_code
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        owner.client.delete(f"/api/v1/api-keys/{api_key.id}/")
+
+    # then
+    assert before == 200
+    assert api_client.get(ORGANIZATIONS_URL).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda key: key.delete(),
+        lambda key: ApiKey.objects.filter(pk=key.pk).delete(),
+        lambda key: key.organization.delete(),
+    ],
+    ids=["key deleted", "queryset deleted", "organization deleted"],
+)
+def test_a_key_in_use_is_refused_at_once_after_deletion(
+    change, api_client, django_capture_on_commit_callbacks
+):
+    # given
+    api_key = ApiKeyFactory()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key.raw_key}")
+    before = api_client.get(ORGANIZATIONS_URL).status_code
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        change(api_key)
+
+    # then
+    assert before == 200
+    assert api_client.get(ORGANIZATIONS_URL).status_code == 401
+
+
+def test_a_key_in_use_takes_a_new_expiry_and_role_at_once(
+    api_client, django_capture_on_commit_callbacks
+):
+    # given
+    api_key = ApiKeyFactory(role="operator")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key.raw_key}")
+    roles_before = _roles(api_client)
+
+    # when: an operator edits it in the admin (a save)
+    api_key.role = "viewer"
+    with django_capture_on_commit_callbacks(execute=True):
+        api_key.save()
+    roles_after = _roles(api_client)
+    api_key.expires_at = timezone.now() - timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        api_key.save()
+
+    # then
+    assert roles_before == ["operator"]
+    assert roles_after == ["viewer"]
+    assert api_client.get(ORGANIZATIONS_URL).status_code == 401
+
+
+def _roles(client) -> list[str]:
+    return [o["role"] for o in client.get(ORGANIZATIONS_URL).json()["results"]]
+
+
+def test_a_known_key_is_checked_without_reading_the_keys_table(api_client):
+    # given
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api_key = ApiKeyFactory()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key.raw_key}")
+    api_client.get(ORGANIZATIONS_URL)
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get(ORGANIZATIONS_URL)
+
+    # then
+    assert response.status_code == 200
+    key_table = ApiKey._meta.db_table
+    assert [q["sql"] for q in queries if key_table in q["sql"]] == []
+
+
+def test_a_wrong_secret_for_a_cached_key_is_still_401(api_client):
+    # given
+    api_key = ApiKeyFactory()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key.raw_key}")
+    api_client.get(ORGANIZATIONS_URL)
+    prefix = api_key.raw_key.partition(".")[0]
+
+    # when
+    api_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {prefix}.not-the-secret")
+    response = api_client.get(ORGANIZATIONS_URL)
+
+    # then
+    assert response.status_code == 401
