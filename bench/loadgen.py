@@ -1328,6 +1328,7 @@ class Commands:
         self.gen = gen
         self.args = args
         self.lat: list[float] = []
+        self.by_second: dict[int, list[float]] = {}  # as Generator.by_second
         self.status = Counter()
         self.station_status = Counter()
         self.skipped = None
@@ -1390,6 +1391,8 @@ class Commands:
             self.status[str(code)] += 1
             if code == 200:
                 self.lat.append(ms)
+                second = int(t0 - self.gen.window_t0)
+                self.by_second.setdefault(second, []).append(ms)
                 try:
                     self.station_status[str(r.json().get("status"))] += 1
                 except Exception:
@@ -1448,6 +1451,10 @@ class Commands:
             "station_status": dict(self.station_status),
             "latency_ms": pct(self.lat),
             "error_samples": self.errors_sample,
+            "timeline": [
+                [second, len(v), *(pct(v)[q] for q in ("p50", "p99", "max"))]
+                for second, v in sorted(self.by_second.items())
+            ],
         }
 
 

@@ -321,13 +321,17 @@ GC_FREEZE_INTERVAL = env.float("CSMS_GC_FREEZE_INTERVAL", default=60.0)
 # (apps.operations.gctracker.FreezeSchedule); 0 = only by the interval.
 GC_FREEZE_AFTER_CONNECTIONS = env.int("CSMS_GC_FREEZE_AFTER_CONNECTIONS", default=200)
 # Allocations between young-generation collections (Python's default: 700).
-# 10,000 gave shorter pauses in steady traffic (p99 at 1,500 msg/s ~300 ->
-# ~140 ms) but collected the old generations so often while 10,000 stations
-# reconnected at once that 1,700 of them timed out (bench/README.md).
-GC_THRESHOLD_YOUNG = env.int("CSMS_GC_THRESHOLD_YOUNG", default=50_000)
+# Each young collection stalls the process in proportion: at 50,000, 55-80 ms
+# every ~4 s with 50 API commands/s beside 1,000 msg/s (each request leaves
+# ~120 objects of cyclic garbage); at 10,000, 4-15 ms (bench/README.md).
+GC_THRESHOLD_YOUNG = env.int("CSMS_GC_THRESHOLD_YOUNG", default=10_000)
 # Young collections between collections of the middle generation (Python: 10).
-# 3: each of those pauses ~100 ms instead of ~300 ms at 1,500 msg/s.
-GC_THRESHOLD_MIDDLE = env.int("CSMS_GC_THRESHOLD_MIDDLE", default=3)
+# Those collections are the long stalls (70-200 ms with thousands of
+# stations). The freeze schedule collects the middle generation anyway (every
+# GC_FREEZE_INTERVAL s and after a wave of connections); this many young ones
+# are only the backstop. (At 3, reconnect storms of 10,000 stations collected
+# the old generations so often that 1,700 of them timed out.)
+GC_THRESHOLD_MIDDLE = env.int("CSMS_GC_THRESHOLD_MIDDLE", default=100)
 # How long a thread may hold the GIL while another waits (Python's default: 5).
 GIL_SWITCH_INTERVAL_MS = env.float("CSMS_GIL_SWITCH_INTERVAL_MS", default=1.0)
 # manage.py bootstrap: the admin superuser (else "admin", password printed once).
