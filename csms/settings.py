@@ -406,3 +406,6 @@ OCPP_DATA_TRANSFER_VENDOR_ID = env.str("CSMS_DATA_TRANSFER_VENDOR_ID", default="
 OCPP_GROUP_COMMIT_THREADS = env.int("CSMS_GROUP_COMMIT_THREADS", default=2)
 # How often last-seen stamps are written (one statement for all stations).
 OCPP_LAST_SEEN_WRITE_S = env.float("CSMS_LAST_SEEN_WRITE_S", default=5.0)
+# A station's stamp is written again once the one in the database is this old
+# (offline detection allows for it).
+OCPP_LAST_SEEN_RESOLUTION_S = env.float("CSMS_LAST_SEEN_RESOLUTION_S", default=30.0)

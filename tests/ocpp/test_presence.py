@@ -125,3 +125,27 @@ def test_stamping_a_station_does_not_hold_up_a_session_that_references_it():
 
     # then: the foreign-key check did not wait for the stamps' lock
     assert session.pk is not None
+
+
+def test_a_stamp_is_written_again_only_once_the_stored_one_is_old(settings):
+    # given: a station whose stamp was just written
+    settings.OCPP_LAST_SEEN_WRITE_S = 0
+    settings.OCPP_LAST_SEEN_RESOLUTION_S = 30
+    station = ChargePointFactory(id="CHATTY", last_seen_at=None)
+    presence.touch(station.id)
+    presence.flush_pending()
+    first = ChargePoint.objects.get(pk=station.pk).last_seen_at
+
+    # when: it sends again at once, then after the resolution
+    presence.touch(station.id)
+    presence.flush_pending()
+    soon = ChargePoint.objects.get(pk=station.pk).last_seen_at
+    presence._written[station.id] -= 31
+    presence.touch(station.id)
+    presence.flush_pending()
+    later = ChargePoint.objects.get(pk=station.pk).last_seen_at
+
+    # then
+    assert first is not None
+    assert soon == first
+    assert later > first

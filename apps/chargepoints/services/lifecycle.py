@@ -328,8 +328,13 @@ def mark_stale_offline(*, now: datetime | None = None) -> list[str]:
             or default
         )
         seen = station.last_seen_at or now - timedelta(days=365)
-        # Stamps reach the database every OCPP_LAST_SEEN_WRITE_S seconds.
-        allowed = interval * factor + settings.OCPP_LAST_SEEN_WRITE_S
+        # Stamps reach the database every OCPP_LAST_SEEN_WRITE_S seconds, and
+        # a station's only once the one written is OCPP_LAST_SEEN_RESOLUTION_S old.
+        allowed = (
+            interval * factor
+            + settings.OCPP_LAST_SEEN_WRITE_S
+            + settings.OCPP_LAST_SEEN_RESOLUTION_S
+        )
         if seen < now - timedelta(seconds=allowed):
             stale.append(station)
     for station in stale:
