@@ -27,6 +27,7 @@ def fast_server(transactional_db):
             "CSMS_RUN_PERIODIC_IN_PROCESS": "true",
             "CSMS_OFFLINE_CHECK_INTERVAL": "1",
             "CSMS_LAST_SEEN_WRITE_S": "0.5",
+            "CSMS_LAST_SEEN_RESOLUTION_S": "0.5",
             "CSMS_AUTH_FAILURE_LIMIT": "3",
         },
     ).start()
