@@ -370,6 +370,15 @@ def now_ms() -> int:
 # --------------------------------------------------------------------------- #
 
 
+def timeline(by_second: dict[int, list[float]]) -> list[list]:
+    """[second, calls, p50, p99, max] per second of the window."""
+    rows = []
+    for second, values in sorted(by_second.items()):
+        q = pct(values)
+        rows.append([second, len(values), q["p50"], q["p99"], q["max"]])
+    return rows
+
+
 def pct(values: list[float]) -> dict:
     if not values:
         return {"n": 0}
@@ -1451,10 +1460,7 @@ class Commands:
             "station_status": dict(self.station_status),
             "latency_ms": pct(self.lat),
             "error_samples": self.errors_sample,
-            "timeline": [
-                [second, len(v), *(pct(v)[q] for q in ("p50", "p99", "max"))]
-                for second, v in sorted(self.by_second.items())
-            ],
+            "timeline": timeline(self.by_second),
         }
 
 
@@ -1636,11 +1642,7 @@ async def amain(args) -> dict:
                 for k, v in sorted(gen.lat.items())
             },
             "window_counters": win,
-            # [second, calls, p50, p99, max] per second of the window
-            "timeline": [
-                [second, len(v), *(pct(v)[q] for q in ("p50", "p99", "max"))]
-                for second, v in sorted(gen.by_second.items())
-            ],
+            "timeline": timeline(gen.by_second),
         }
     )
     ru = resource.getrusage(resource.RUSAGE_SELF)

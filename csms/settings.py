@@ -210,7 +210,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "csms.cache.RedisCache",  # one connection pool per process
+            "BACKEND": "csms.cache.RedisCache",  # one client per pool, not per call
             "LOCATION": env.str("CSMS_CACHE_URL", default=_next_redis_db(REDIS_URL)),
         }
     }
