@@ -7,9 +7,6 @@ lives in the router, the handlers and the services.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import functools
 import logging
 import time
 
@@ -20,7 +17,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from apps.chargepoints.services.lifecycle import station_disconnected
-from apps.ocpp import frames, journal, presence, registry
+from apps.ocpp import frames, journal, mailbox, presence, registry
 from apps.ocpp.db import run_db
 from apps.ocpp.errors import CallErrorReply
 from apps.ocpp.frames import CALLRESULT
@@ -38,50 +35,30 @@ class OcppConsumer(AsyncWebsocketConsumer):
     session: StationSession | None = None
 
     async def __call__(self, scope, receive, send) -> None:
-        """Channels' consumer loop without a new task per frame.
+        """Channels' consumer loop without a task per frame or per station.
 
         Channels waits on the station and on the channel layer with a fresh
         task for every frame and ``asyncio.wait`` over both: about 8% of the
-        server's CPU under load. Here frames are awaited directly, in order,
-        and the channel layer has one lasting listener task. Its events
-        (close, start a CALL in a task) never wait on the station, so they
-        may run beside a frame's handler. A failing listener ends the
-        connection with its error, as in Channels.
+        server's CPU under load. Here frames are awaited directly, in order.
+        Channel-layer events come through the process's mailbox, each in a
+        task of its own (they never wait on the station: close, start a CALL
+        in a task), so that no station holds a channel-layer receive.
         """
         self.scope = scope
         self.base_send = send
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        listener = None
+        box = None
         if self.channel_layer is not None:
-            self.channel_name = await self.channel_layer.new_channel()
-            self.channel_receive = functools.partial(
-                self.channel_layer.receive, self.channel_name
-            )
-            listener = asyncio.ensure_future(self._listen())
-            listener.add_done_callback(
-                functools.partial(_stop_on_failure, asyncio.current_task())
-            )
+            box = await mailbox.of_this_loop()
+            self.channel_name = box.open(self.dispatch)
         try:
             while True:
                 await self.dispatch(await receive())
         except StopConsumer:
             pass
-        except asyncio.CancelledError:
-            failure = None if listener is None else _failure(listener)
-            if isinstance(failure, StopConsumer):
-                return
-            if failure is not None:
-                raise failure from None
-            raise
         finally:
-            if listener is not None:
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
-
-    async def _listen(self) -> None:
-        while True:
-            await self.dispatch(await self.channel_receive())
+            if box is not None:
+                box.close(self.channel_name)
 
     async def dispatch(self, message: dict) -> None:
         """Channels' dispatch, minus its per-message ``aclose_old_connections``.
@@ -147,7 +124,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             registry.spawn(older, older.ocpp_replaced({"type": "ocpp.replaced"}))
             return
         try:
-            await self.channel_layer.send(previous, {"type": "ocpp.replaced"})
+            await mailbox.send(previous, {"type": "ocpp.replaced"})
         except Exception:
             logger.warning("Could not tell %s it was replaced", previous, exc_info=True)
 
@@ -314,16 +291,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             unique_id=event["request_id"],
         )
         reply.update(type="ocpp.call.reply", request_id=event["request_id"])
-        await self.channel_layer.send(event["reply_channel"], reply)
-
-
-def _failure(task: asyncio.Task) -> BaseException | None:
-    return None if task.cancelled() else task.exception()
-
-
-def _stop_on_failure(main: asyncio.Task, listener: asyncio.Task) -> None:
-    if _failure(listener) is not None:
-        main.cancel()
+        await mailbox.send(event["reply_to"], reply)
 
 
 TRIGGERED = {

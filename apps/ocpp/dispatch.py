@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import orjson
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -25,7 +24,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.messages import get_validator
 
 from apps.chargepoints.models import ChargePoint
-from apps.ocpp import registry
+from apps.ocpp import mailbox, registry
 from apps.ocpp.catalog import TO_STATION
 from apps.ocpp.models import CommandLog
 from csms.errors import ApplicationError, Conflict, NotFound
@@ -301,28 +300,26 @@ async def _deliver(
         # station's connection.
         future = asyncio.run_coroutine_threadsafe(call, registry.loop)
         return await asyncio.wrap_future(future)
-    layer = get_channel_layer()
-    # The default "specific" prefix on purpose: channels_redis has one receive
-    # loop per process, reading the real channel of whoever holds its lock. A
-    # reply channel with another prefix starves while this process's station
-    # consumers hold that lock, so commands time out whenever the API process
-    # also holds stations.
-    reply_channel = await layer.new_channel()
-    await layer.send(
-        station.channel_name,
-        {
-            "type": "ocpp.call",
-            "action": action,
-            "payload": payload,
-            "timeout": timeout,
-            "request_id": unique_id,
-            "reply_channel": reply_channel,
-        },
-    )
+    box = await mailbox.of_this_loop()
+    reply_to, answer = box.expect()
     try:
-        return await asyncio.wait_for(
-            layer.receive(reply_channel), timeout + _TRANSPORT_MARGIN_S
+        await mailbox.send(
+            station.channel_name,
+            {
+                "type": "ocpp.call",
+                "action": action,
+                "payload": payload,
+                "timeout": timeout,
+                "request_id": unique_id,
+                "reply_to": reply_to,
+            },
         )
+        reply = await asyncio.wait_for(answer, timeout + _TRANSPORT_MARGIN_S)
     except TimeoutError:
         # Nobody answered for the station: its process is gone, or the station.
         return {"outcome": "timeout"}
+    finally:
+        box.close(reply_to)
+    if reply.get("undelivered"):
+        return {"outcome": "offline"}  # the connection had closed meanwhile
+    return reply
