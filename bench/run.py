@@ -270,7 +270,7 @@ class Server:
                 "--port",
                 str(self.port),
             ]
-        else:  # plain uvicorn, same options as `serve`
+        else:  # plain uvicorn: the options of `serve` its CLI takes (not --ws class)
             cmd = [
                 PY,
                 "-m",

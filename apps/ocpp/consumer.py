@@ -111,6 +111,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         # Recorded before the handshake completes, so that a command sent the
         # moment the station is connected finds it online.
         await self.accept(subprotocol=version.subprotocol)
+        # Read at the handshake only: a kilobyte per station otherwise.
+        self.scope["headers"] = []
         if previous:
             await self._replace(previous, older)
         STATIONS_CONNECTED.labels(version.number).inc()

@@ -57,3 +57,10 @@ async def _logged(caplog, ending: str, within: float = 5.0) -> list:
             return records
         await asyncio.sleep(0.05)
     return []
+
+
+async def test_a_connected_station_keeps_no_handshake_headers():
+    communicator = await connected("LOOP4")
+    consumer = registry.connected["LOOP4"]
+    assert consumer.scope["headers"] == []
+    await communicator.disconnect()

@@ -48,7 +48,7 @@ def test_uvicorn_gets_the_settings():
         "backlog": 8192,
         "loop": "uvloop",
         "http": "httptools",
-        "ws": "websockets-sansio",
+        "ws": "apps.operations.wsprotocol:StationWebSocketProtocol",
         "ws_max_size": 65536,
         "ws_ping_interval": 25.0,
         "ws_ping_timeout": 15.0,
