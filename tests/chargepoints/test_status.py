@@ -1,5 +1,6 @@
 """StatusNotification, as the group commit runs it: preloaded EVSEs, staged writes."""
 
+import gc
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -128,3 +129,26 @@ def test_a_report_for_an_evse_the_preload_did_not_find_creates_it(staging):
     staging.flush()
 
     assert Connector.objects.get(evse__charge_point=station).status == "Unavailable"
+
+
+def test_a_batch_of_reports_leaves_no_cycle_for_the_garbage_collector():
+    """The batch's EVSEs and connectors are freed with the batch: a cycle
+    between them would be garbage for the collector, a pair per report."""
+    stations = [station_with_two_connectors(f"GC{n}") for n in range(3)]
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        batch = begin_staging()
+        preload_evses([(s, 1) for s in stations])
+        for station in stations:
+            report(station, "Occupied")
+        batch.flush()
+        end_staging()
+        del batch
+        gc.collect()
+        cyclic = [o for o in gc.garbage if isinstance(o, Evse | Connector)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert cyclic == []
+    assert Connector.objects.filter(status="Occupied").count() == 3

@@ -70,7 +70,8 @@ def status_report(
         )
         current_at = None
     else:
-        mine = evse_connector(charge_point_id, evse_id, connector_id)
+        evse = loaded_evse(charge_point_id, evse_id, connector_id)
+        mine = _find(evse, connector_id)
         previous, current_at = mine.status, mine.updated_at
     stage_rows(
         StatusChange,
@@ -101,7 +102,6 @@ def status_report(
         mine.vendor_id, mine.vendor_error_code = vendor_id, vendor_error_code
         mine.updated_at = occurred_at
         stage_update(mine, CONNECTOR_FIELDS)
-        evse = mine.evse
         evse_status = _evse_status([c.status for c in evse.loaded_connectors])
         if evse_status != evse.status:  # updated_at: the status's since
             evse.status, evse.updated_at = evse_status, occurred_at
@@ -137,11 +137,13 @@ def _key(charge_point_id: str, evse_id: int) -> tuple:
     return (KIND, charge_point_id, evse_id)
 
 
-def evse_connector(charge_point_id: str, evse_id: int, connector_id: int) -> Connector:
-    """The connector (its EVSE and siblings loaded), created if new.
+def loaded_evse(charge_point_id: str, evse_id: int, connector_id: int) -> Evse:
+    """The EVSE, every connector of it in ``loaded_connectors``; the EVSE and
+    the connector are created if new.
 
-    From the batch's preload when there is one; ``connector.evse.loaded_connectors``
-    holds every connector of the EVSE.
+    From the batch's preload when there is one. The connectors do not point
+    back at the EVSE: a cycle would outlive the batch as garbage for the
+    collector (a pair per status report).
     """
     cache = batch_cache()
     key = _key(charge_point_id, evse_id)
@@ -150,7 +152,7 @@ def evse_connector(charge_point_id: str, evse_id: int, connector_id: int) -> Con
         evse = _load_evse(charge_point_id, evse_id, connector_id)
         if cache is not None:
             cache[key] = evse
-    return _find(evse, connector_id)
+    return evse
 
 
 def _find(evse: Evse, connector_id: int) -> Connector | None:
@@ -164,14 +166,8 @@ def _load_evse(charge_point_id: str, evse_id: int, connector_id: int) -> Evse:
         charge_point_id=charge_point_id, evse_id=evse_id
     )
     Connector.objects.get_or_create(evse=evse, connector_id=connector_id)
-    _attach(evse, list(Connector.objects.filter(evse=evse)))
+    evse.loaded_connectors = list(Connector.objects.filter(evse_id=evse.pk))
     return evse
-
-
-def _attach(evse: Evse, connectors: list[Connector]) -> None:
-    evse.loaded_connectors = connectors
-    for connector in connectors:
-        connector.evse = evse
 
 
 def preload_evses(keys: list[tuple[str, int]]) -> None:
@@ -226,7 +222,7 @@ def preload_evses(keys: list[tuple[str, int]]) -> None:
                 )
             )
         for pk, evse in evses.items():
-            _attach(evse, connectors[pk])
+            evse.loaded_connectors = connectors[pk]
             if cache is not None:
                 cache[_key(evse.charge_point_id, evse.evse_id)] = evse
 
