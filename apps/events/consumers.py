@@ -88,5 +88,6 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         """The feed is one-way; a client message gets a short reminder."""
         await self.send_json({"error": "This feed is read-only."})
 
-    async def domain_event(self, message: dict) -> None:
-        await self.send_json(message["event"])
+    async def domain_events(self, message: dict) -> None:
+        for event in message["events"]:
+            await self.send_json(event)
