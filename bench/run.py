@@ -221,6 +221,30 @@ class Env:
                 check=False,
             )
 
+    @contextlib.contextmanager
+    def pg_settings(self):
+        """``--pg-setting`` for the run (ALTER SYSTEM, reload), reset after it.
+
+        The machine's PostgreSQL is shared (CI runs on it): nothing stays.
+        """
+        names = []
+        try:
+            for item in self.args.pg_setting:
+                name, _, value = item.partition("=")
+                if not re.fullmatch(r"[a-z_]+", name):
+                    raise SystemExit(f"--pg-setting {item}: not a setting name")
+                names.append(name)
+                self.psql(f"ALTER SYSTEM SET {name} = '{value.replace(chr(39), '')}'")
+            if names:
+                self.psql("SELECT pg_reload_conf()")
+                log("PostgreSQL for this run: " + ", ".join(self.args.pg_setting))
+            yield
+        finally:
+            for name in names:
+                self.psql(f"ALTER SYSTEM RESET {name}")
+            if names:
+                self.psql("SELECT pg_reload_conf()")
+
     def settings_report(self) -> dict:
         report = {}
         for name in (
@@ -228,6 +252,8 @@ class Env:
             "fsync",
             "shared_buffers",
             "max_connections",
+            "max_wal_size",
+            "checkpoint_timeout",
         ):
             with contextlib.suppress(SystemExit):
                 report[f"pg_{name}"] = self.psql(f"SHOW {name}", self.args.db)
@@ -917,6 +943,14 @@ def main() -> int:
     p.add_argument(
         "--keep-db", action="store_true", help="do not recreate the database"
     )
+    p.add_argument(
+        "--pg-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL setting for the run (ALTER SYSTEM, reset after it), "
+        "e.g. max_wal_size=8GB (repeat)",
+    )
     p.add_argument("--pg-host", default="127.0.0.1")
     p.add_argument("--pg-port", type=int, default=5432)
     p.add_argument("--redis-host", default="127.0.0.1")
@@ -995,6 +1029,11 @@ def main() -> int:
         raise SystemExit(r.stdout + r.stderr)
 
     env = Env(a)
+    with env.pg_settings():
+        return run_all(env, a, names, specs, results)
+
+
+def run_all(env: Env, a, names: list[str], specs: dict, results: Path) -> int:
     if not a.keep_db:
         env.fresh_database()
     env.seed(max(specs[n]["stations"] for n in names))
