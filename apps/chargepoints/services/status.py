@@ -70,8 +70,7 @@ def status_report(
         )
         current_at = None
     else:
-        evse = loaded_evse(charge_point_id, evse_id, connector_id)
-        mine = _find(evse, connector_id)
+        evse, mine = loaded_connector(charge_point_id, evse_id, connector_id)
         previous, current_at = mine.status, mine.updated_at
     stage_rows(
         StatusChange,
@@ -137,9 +136,11 @@ def _key(charge_point_id: str, evse_id: int) -> tuple:
     return (KIND, charge_point_id, evse_id)
 
 
-def loaded_evse(charge_point_id: str, evse_id: int, connector_id: int) -> Evse:
-    """The EVSE, every connector of it in ``loaded_connectors``; the EVSE and
-    the connector are created if new.
+def loaded_connector(
+    charge_point_id: str, evse_id: int, connector_id: int
+) -> tuple[Evse, Connector]:
+    """The connector and its EVSE, every connector of which is in
+    ``loaded_connectors``; the EVSE and the connector are created if new.
 
     From the batch's preload when there is one. The connectors do not point
     back at the EVSE: a cycle would outlive the batch as garbage for the
@@ -148,11 +149,13 @@ def loaded_evse(charge_point_id: str, evse_id: int, connector_id: int) -> Evse:
     cache = batch_cache()
     key = _key(charge_point_id, evse_id)
     evse = cache.get(key) if cache is not None else None
-    if evse is None or not _find(evse, connector_id):
+    connector = _find(evse, connector_id) if evse is not None else None
+    if connector is None:
         evse = _load_evse(charge_point_id, evse_id, connector_id)
         if cache is not None:
             cache[key] = evse
-    return evse
+        connector = _find(evse, connector_id)
+    return evse, connector
 
 
 def _find(evse: Evse, connector_id: int) -> Connector | None:
