@@ -1,8 +1,9 @@
 """Bulk writes for the hot path, and the group commit's staging area.
 
 ``bulk_create`` builds a model instance per row; for append-only rows that
-nobody reads back in the same transaction, a COPY on PostgreSQL (executemany
-elsewhere) costs a fraction of that.
+nobody reads back in the same transaction, one statement that takes the rows
+as a single JSON document on PostgreSQL (executemany elsewhere) costs a
+fraction of that.
 
 Inside a group-commit batch, handlers may *stage* writes instead of issuing
 them: rows to insert, and field updates of rows they hold locked. The batch
@@ -16,20 +17,20 @@ from __future__ import annotations
 
 import functools
 import threading
-import weakref
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import orjson
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.utils import timezone
 
 
 def _prepared(model_fields, row) -> tuple:
-    # Values through the fields' own conversion, stored exactly as the ORM would
-    # (SQLite keeps datetimes as text, JSON is adapted, and so on).
+    # Values through the fields' own conversion, stored exactly as the ORM saves
+    # them (SQLite keeps datetimes as text, None in a JSON field is SQL NULL).
     return tuple(
-        f.get_db_prep_value(value, connection, prepared=False)
+        f.get_db_prep_save(value, connection)
         for f, value in zip(model_fields, row, strict=True)
     )
 
@@ -44,7 +45,7 @@ def insert_rows(
     """Insert ``rows`` (tuples in ``fields`` order) with as few statements as can be.
 
     ``ignore_conflicts`` skips rows a unique constraint already holds (a
-    repeated message); without it, a COPY on PostgreSQL.
+    repeated message). PostgreSQL: one statement, whatever the number of rows.
     """
     if not rows:
         return
@@ -52,19 +53,14 @@ def insert_rows(
     model_fields = [meta.get_field(name) for name in fields]
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
+    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            if ignore_conflicts:
-                _through_scratch(
-                    meta.db_table,
-                    model_fields,
-                    rows,
-                    f"INSERT INTO {table} ({columns}) SELECT * FROM s "  # noqa: S608
-                    "ON CONFLICT DO NOTHING",
-                )
-                return
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                _copy_rows(copy, model_fields, rows)
+            source, document = _json_source(model_fields, rows)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM {source}{conflict}",  # noqa: S608
+                [document],
+            )
             return
         prepared = [_prepared(model_fields, row) for row in rows]
         if not ignore_conflicts:
@@ -82,26 +78,52 @@ def insert_rows(
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
                 + ", ".join([row_marks] * len(chunk))
-                + " ON CONFLICT DO NOTHING",
+                + conflict,
                 [value for row in chunk for value in row],
             )
 
 
-def _copy_rows(copy, model_fields, rows) -> None:
-    """Write ``rows`` to a COPY, which adapts values itself; JSON goes as text."""
-    json_columns = [
-        i for i, f in enumerate(model_fields) if isinstance(f, models.JSONField)
-    ]
-    for row in rows:
-        if json_columns:
-            row = list(row)
-            for i in json_columns:
-                row[i] = _json_text(row[i])
-        copy.write_row(row)
+def _json_source(model_fields, rows) -> tuple[str, str]:
+    """A subquery ``s`` over ``rows``, which travel as one JSON document (PostgreSQL).
+
+    One statement and one round trip, where a COPY into a scratch table and a
+    statement reading it took three: each round trip of a group-commit worker
+    is a wait for PostgreSQL and then for the GIL. orjson encodes the rows in
+    C; PostgreSQL converts each value with the column type's input function,
+    as COPY does (too long a text fails the statement, a number is rounded to
+    the column's scale).
+    """
+    document = orjson.dumps(rows, default=_json_default).decode()
+    return f"({_json_select(tuple(model_fields))}) AS s", document
 
 
-def _json_text(value) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+@functools.cache
+def _json_select(model_fields: tuple) -> str:
+    quote = connection.ops.quote_name
+    values = []
+    for i, field in enumerate(model_fields):
+        if isinstance(field, models.JSONField):
+            # A Python None is SQL NULL, as the ORM stores it.
+            value = f"NULLIF(e -> {i}, 'null'::jsonb)"
+        else:
+            value = f"(e ->> {i})::{_base_type(field)}"
+        values.append(f"{value} AS {quote(field.column)}")
+    return (
+        f"SELECT {', '.join(values)} "  # noqa: S608
+        "FROM jsonb_array_elements(%s::jsonb) AS e"
+    )
+
+
+def _base_type(field: models.Field) -> str:
+    """The column's type without its length or precision: the insert or
+    update checks and rounds against the column itself."""
+    return field.db_type(connection).split("(", 1)[0]
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a column value")
 
 
 KEY_CHUNK = 400  # SQLite: pairs per statement, below its parameter limit
@@ -133,94 +155,6 @@ def key_chunks(
     return chunks
 
 
-def _through_scratch(table: str, model_fields, rows, statement: str) -> None:
-    """COPY ``rows`` into this connection's scratch table for ``table``, then run
-    ``statement``, which reads them as ``s`` (PostgreSQL).
-
-    COPY converts values at C speed, where binding them as arrays converted
-    every value in Python (a tenth of the server's CPU in the benchmark). The
-    scratch table is a temporary table without constraints; the statement
-    takes the rows out as it reads them (``DELETE ... RETURNING``), in the
-    COPY's transaction, so a rollback takes both back. Temporary tables are
-    never vacuumed: the deleted rows' space comes back with a TRUNCATE every
-    ``SCRATCH_RECYCLE_ROWS`` rows (``ON COMMIT DELETE ROWS`` did it at every
-    commit, and truncating the scratch tables cost PostgreSQL ~1.5 ms of CPU
-    per batch).
-    """
-    scratch = _scratch_name(table)
-    _scratch_wanted.add(table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
-    own_transaction = not connection.in_atomic_block
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        made = _scratch_tables.setdefault(connection.connection, set())
-        fresh = table not in made
-        if fresh:
-            _create_scratch(table)
-        with cursor.cursor.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
-            _copy_rows(copy, model_fields, rows)
-        cursor.execute(
-            f"WITH s AS (DELETE FROM {scratch} RETURNING {columns}) {statement}"  # noqa: S608
-        )
-        if _rows_since_truncate(connection.connection, table, len(rows)):
-            cursor.execute(f"TRUNCATE {scratch}")
-    if fresh and own_transaction:  # committed: the connection keeps it
-        made.add(table)
-
-
-# Rows a scratch table takes between two TRUNCATEs: a few MB, within
-# PostgreSQL's default temp_buffers (8 MB), so it never spills to disk.
-SCRATCH_RECYCLE_ROWS = 20_000
-_scratch_rows: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _rows_since_truncate(pg_connection, table: str, added: int) -> bool:
-    """Count ``added`` rows; True (and start again) when it is time to truncate."""
-    counts = _scratch_rows.setdefault(pg_connection, {})
-    total = counts.get(table, 0) + added
-    if total >= SCRATCH_RECYCLE_ROWS:
-        counts[table] = 0
-        return True
-    counts[table] = total
-    return False
-
-
-def _scratch_name(table: str) -> str:
-    return connection.ops.quote_name(f"csms_scratch_{table}")
-
-
-def _create_scratch(table: str) -> None:
-    # Straight to psycopg: set-up, not the work, so Django's query log (and
-    # the tests counting statements) leaves it out.
-    connection.connection.execute(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_scratch_name(table)} "  # noqa: S608
-        f"AS SELECT * FROM "
-        f"{connection.ops.quote_name(table)} WITH NO DATA"
-    )
-
-
-# Per PostgreSQL connection (pooled connections outlive Django's wrapper): the
-# scratch tables it has for sure. One made inside a transaction is not counted
-# (a rollback takes it away again): until a worker makes it outside one
-# (``prepare_scratch_tables``), each use makes it IF NOT EXISTS.
-_scratch_tables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_scratch_wanted: set[str] = set()  # the tables this process has needed one for
-
-
-def prepare_scratch_tables() -> None:
-    """Make the connection's scratch tables now, outside a transaction.
-
-    The group-commit workers call it before each batch, so their batches
-    never spend a statement on them.
-    """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return
-    connection.ensure_connection()
-    made = _scratch_tables.setdefault(connection.connection, set())
-    for table in _scratch_wanted - made:
-        _create_scratch(table)
-        made.add(table)
-
-
 def update_rows(
     model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]
 ) -> None:
@@ -236,16 +170,18 @@ def update_rows(
             f"{quote(f.column)} = s.{quote(f.column)}" for f in model_fields
         )
         key = quote(pk.column)
-        # The scratch table has no statistics: PostgreSQL guesses ~60 rows
-        # and joins them by hash against a scan of the whole table. The ANY
-        # over the keys makes it fetch the rows through the primary key.
-        _through_scratch(
-            meta.db_table,
-            [*model_fields, pk],
-            rows,
-            f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM s "  # noqa: S608
-            f"WHERE t.{key} = s.{key} AND t.{key} = ANY(ARRAY(SELECT {key} FROM s))",
-        )
+        source, document = _json_source([*model_fields, pk], rows)
+        # PostgreSQL cannot see how many rows the document holds: it guesses
+        # a hundred and may join them by hash against a scan of the whole
+        # table. The ANY over the keys makes it fetch the rows by primary key.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH s AS MATERIALIZED (SELECT * FROM {source}) "  # noqa: S608
+                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM s "
+                f"WHERE t.{key} = s.{key} "
+                f"AND t.{key} = ANY(ARRAY(SELECT {key} FROM s))",
+                [document],
+            )
         return
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
     prepared = [

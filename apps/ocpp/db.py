@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
 from apps.operations.metrics import GROUP_COMMIT_ITEMS, GROUP_COMMIT_SECONDS
-from csms.bulk import begin_staging, end_staging, prepare_scratch_tables
+from csms.bulk import begin_staging, end_staging
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,6 @@ class GroupCommitExecutor:
             self._local.checked_at = started
             close_old_connections()
         try:
-            prepare_scratch_tables()
             with transaction.atomic(), _without_savepoints():
                 staging = begin_staging()
                 results = _call_all(batch)

@@ -1,21 +1,21 @@
 """csms.bulk: the hot path's bulk inserts and updates, as a caller sees them.
 
-On PostgreSQL both go through a per-connection scratch table (COPY in, one
-statement out); these tests hold what that must never change: every row once,
-nothing left over for the next statement, and a rolled-back first use that
-does not break the connection.
+On PostgreSQL each is one statement taking the rows as one JSON document;
+these tests hold what that must never change: every row once with its values
+as the ORM would store them, nothing carried over to the next statement, a
+rolled-back use that does not break the connection, and bad values refused.
 """
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.transactions.models import MeterValue, Transaction
 from apps.transactions.services.meter_values import ROW_FIELDS, Reading, _row
-from csms import bulk
 from csms.bulk import insert_rows, update_rows
 from tests.transactions.factories import TransactionFactory
 
@@ -99,6 +99,64 @@ def test_a_rolled_back_first_use_does_not_break_the_connection():
     ) == [Decimal(231), Decimal(232)]
 
 
+def test_values_are_stored_as_the_orm_stores_them():
+    # given: a reading with an awkward value of every kind the hot path writes
+    tx = TransactionFactory()
+    odd = Reading(
+        timestamp=datetime(2025, 3, 1, 8, 0, 0, 123456, tzinfo=UTC),
+        measurand="Energy.Active.Import.Register",
+        phase="",
+        location="Outlet",
+        context="Sample.Periodic",
+        unit="Wh",
+        value=Decimal("12345.67891251"),  # rounded to the column's 6 places
+        raw_value='12 "quoted" \\ back\nslash ünïcode',
+        raw_unit="kWh",
+        multiplier=-3,
+        format="SignedData",
+        signed_data={"nested": [1, None, "x"], "null": None},
+    )
+    plain = replace(odd, phase="L1", signed_data=None)
+
+    # when
+    insert_rows(
+        MeterValue,
+        ROW_FIELDS,
+        [_row(r, (tx.charge_point_id, tx.pk, 1, 2), T0) for r in (odd, plain)],
+    )
+
+    # then
+    stored = {m.phase: m for m in MeterValue.objects.filter(transaction=tx)}
+    first, second = stored[""], stored["L1"]
+    assert (first.timestamp, first.value, first.raw_value, first.multiplier) == (
+        odd.timestamp,
+        Decimal("12345.678913"),
+        odd.raw_value,
+        -3,
+    )
+    assert (first.signed_data, first.evse_id, first.connector_id) == (
+        {"nested": [1, None, "x"], "null": None},
+        1,
+        2,
+    )
+    assert second.signed_data is None  # SQL NULL, not JSON null
+    assert MeterValue.objects.filter(signed_data__isnull=True).count() == 1
+
+
+@pytest.mark.skipif(
+    connections["default"].vendor != "postgresql", reason="SQLite has no lengths"
+)
+def test_a_value_too_long_for_its_column_fails_the_statement_not_silently():
+    tx = TransactionFactory()
+    long_unit = replace(reading(230), unit="x" * 21)  # the column holds 20
+    row = _row(long_unit, (tx.charge_point_id, tx.pk, 1, 1), T0)
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        insert_rows(MeterValue, ROW_FIELDS, [row])
+
+    assert not MeterValue.objects.filter(transaction=tx).exists()
+
+
 @pytest.mark.skipif(
     connections["default"].vendor != "postgresql", reason="PostgreSQL's plan"
 )
@@ -114,46 +172,36 @@ def test_a_bulk_update_fetches_its_rows_by_key_not_by_scanning_the_table():
     connection = connections["default"]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE transactions_transaction")
+    some = list(Transaction.objects.order_by("pk").values_list("pk", flat=True)[:8])
 
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         # when: a batch updates a few of them
-        update_rows(Transaction, ["last_meter_wh"], [(Decimal(1), first.pk)])
+        update_rows(Transaction, ["last_meter_wh"], [(Decimal(5), pk) for pk in some])
         statement = queries.captured_queries[-1]["sql"]
         # then: PostgreSQL plans the statement with the primary key
         with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO csms_scratch_transactions_transaction "
-                "(last_meter_wh, id) SELECT 5, id FROM transactions_transaction "
-                "ORDER BY id LIMIT 8"
-            )
             cursor.execute(f"EXPLAIN {statement}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "transactions_transaction_pkey" in plan, plan
     assert "Seq Scan on transactions_transaction " not in plan, plan
+    assert set(
+        Transaction.objects.filter(pk__in=some).values_list("last_meter_wh", flat=True)
+    ) == {Decimal(5)}
 
 
-@pytest.mark.skipif(
-    connections["default"].vendor != "postgresql", reason="PostgreSQL's scratch tables"
-)
-def test_a_scratch_table_gives_its_space_back_every_so_many_rows(monkeypatch):
-    # given: a scratch table recycled every 3 rows (temporary tables are never
-    # vacuumed: the rows the statements took out still hold their pages)
-    monkeypatch.setattr(bulk, "SCRATCH_RECYCLE_ROWS", 3)
+def test_one_statement_for_many_rows():
     tx = TransactionFactory()
     connection = connections["default"]
 
-    def scratch_bytes() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_relation_size('csms_scratch_transactions_metervalue')"
-            )
-            return cursor.fetchone()[0]
+    head = (tx.charge_point_id, tx.pk, 1, 1)
+    rows = [
+        _row(replace(reading(v), timestamp=T0 + timedelta(seconds=v)), head, T0)
+        for v in range(200, 260)
+    ]
 
-    # when: two rows go through it, then a third
-    insert_rows(MeterValue, ROW_FIELDS, rows_for(tx, 221, 222), ignore_conflicts=True)
-    before = scratch_bytes()
-    insert_rows(MeterValue, ROW_FIELDS, rows_for(tx, 223), ignore_conflicts=True)
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(MeterValue, ROW_FIELDS, rows)
 
-    # then: the dead rows' pages are gone after the third, and every row is stored
-    assert (before > 0, scratch_bytes()) == (True, 0)
-    assert MeterValue.objects.filter(transaction=tx).count() == 3
+    inserts = [q for q in queries.captured_queries if "INSERT" in q["sql"]]
+    assert len(inserts) == 1  # SQLite: one executemany
+    assert MeterValue.objects.filter(transaction=tx).count() == 60
