@@ -49,20 +49,15 @@ def insert_rows(
     """
     if not rows:
         return
+    if connection.vendor == "postgresql":
+        _execute([_insert_statement(model, fields, rows, ignore_conflicts)])
+        return
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
-    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    prepared = [_prepared(model_fields, row) for row in rows]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            source, document = _json_source(model_fields, rows)
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT * FROM {source}{conflict}",  # noqa: S608
-                [document],
-            )
-            return
-        prepared = [_prepared(model_fields, row) for row in rows]
         if not ignore_conflicts:
             marks = ", ".join(["%s"] * len(fields))
             cursor.executemany(
@@ -78,9 +73,38 @@ def insert_rows(
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
                 + ", ".join([row_marks] * len(chunk))
-                + conflict,
+                + " ON CONFLICT DO NOTHING",
                 [value for row in chunk for value in row],
             )
+
+
+Statement = tuple[str, list]
+
+
+def _execute(statements: list[Statement]) -> None:
+    """Run the statements in one round trip (PostgreSQL).
+
+    Django binds on the client, so psycopg sends them as one simple query:
+    PostgreSQL runs them in order and the first error fails the call.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "; ".join(sql for sql, _ in statements),
+            [param for _, params in statements for param in params],
+        )
+
+
+def _insert_statement(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple], ignore
+) -> Statement:
+    meta = model._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    table = connection.ops.quote_name(meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
+    conflict = " ON CONFLICT DO NOTHING" if ignore else ""
+    source, document = _json_source(model_fields, rows)
+    sql = f"INSERT INTO {table} ({columns}) SELECT * FROM {source}{conflict}"  # noqa: S608
+    return sql, [document]
 
 
 def _json_source(model_fields, rows) -> tuple[str, str]:
@@ -161,28 +185,13 @@ def update_rows(
     """``UPDATE ... SET fields WHERE pk`` for rows of (values..., pk), in one go."""
     if not rows:
         return
+    if connection.vendor == "postgresql":
+        _execute([_update_statement(model, fields, rows)])
+        return
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
     pk = meta.pk
-    if connection.vendor == "postgresql":
-        assignments = ", ".join(
-            f"{quote(f.column)} = s.{quote(f.column)}" for f in model_fields
-        )
-        key = quote(pk.column)
-        source, document = _json_source([*model_fields, pk], rows)
-        # PostgreSQL cannot see how many rows the document holds: it guesses
-        # a hundred and may join them by hash against a scan of the whole
-        # table. The ANY over the keys makes it fetch the rows by primary key.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH s AS MATERIALIZED (SELECT * FROM {source}) "  # noqa: S608
-                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM s "
-                f"WHERE t.{key} = s.{key} "
-                f"AND t.{key} = ANY(ARRAY(SELECT {key} FROM s))",
-                [document],
-            )
-        return
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
     prepared = [
         (*_prepared(model_fields, row[:-1]), pk.get_db_prep_value(row[-1], connection))
@@ -196,10 +205,33 @@ def update_rows(
         )
 
 
+def _update_statement(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]
+) -> Statement:
+    meta = model._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    pk = meta.pk
+    assignments = ", ".join(
+        f"{quote(f.column)} = s.{quote(f.column)}" for f in model_fields
+    )
+    key = quote(pk.column)
+    source, document = _json_source([*model_fields, pk], rows)
+    # PostgreSQL cannot see how many rows the document holds: it guesses a
+    # hundred and may join them by hash against a scan of the whole table.
+    # The ANY over the keys makes it fetch the rows by primary key.
+    sql = (
+        f"WITH s AS MATERIALIZED (SELECT * FROM {source}) "  # noqa: S608
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM s "
+        f"WHERE t.{key} = s.{key} AND t.{key} = ANY(ARRAY(SELECT {key} FROM s))"
+    )
+    return sql, [document]
+
+
 class Staging:
     """What one group-commit batch has staged, and its identity map."""
 
-    __slots__ = ("inserts", "updates", "cache")
+    __slots__ = ("inserts", "updates", "cache", "_on_discard")
 
     def __init__(self) -> None:
         self.inserts: dict[tuple, list[tuple]] = {}
@@ -207,19 +239,42 @@ class Staging:
         # Rows a batch has loaded (and locked) for its items, by a key of the
         # loader's choosing: the next message about the same row skips the read.
         self.cache: dict = {}
+        self._on_discard: list[Callable[[], None]] = []
 
     def flush(self) -> None:
+        """Write everything staged; on PostgreSQL in one round trip."""
         inserts, self.inserts = self.inserts, {}
-        for (model, fields, ignore), rows in inserts.items():
-            insert_rows(model, fields, rows, ignore_conflicts=ignore)
         updates, self.updates = self.updates, {}
         grouped: dict[tuple, list[tuple]] = {}
         for obj, names in updates.values():
             fields = tuple(sorted(names))
             row = (*(getattr(obj, name) for name in fields), obj.pk)
             grouped.setdefault((type(obj), fields), []).append(row)
+        if connection.vendor == "postgresql":
+            statements = [
+                _insert_statement(model, fields, rows, ignore)
+                for (model, fields, ignore), rows in inserts.items()
+            ]
+            statements += [
+                _update_statement(model, fields, rows)
+                for (model, fields), rows in grouped.items()
+            ]
+            if statements:
+                _execute(statements)
+            return
+        for (model, fields, ignore), rows in inserts.items():
+            insert_rows(model, fields, rows, ignore_conflicts=ignore)
         for (model, fields), rows in grouped.items():
             update_rows(model, fields, rows)
+
+    def on_discard(self, callback: Callable[[], None]) -> None:
+        """``callback()`` if the batch is given up (then run item by item)."""
+        self._on_discard.append(callback)
+
+    def discard(self) -> None:
+        callbacks, self._on_discard = self._on_discard, []
+        for callback in callbacks:
+            callback()
 
 
 _local = threading.local()

@@ -175,20 +175,22 @@ class GroupCommitExecutor:
             # A health check is a round trip: once a second, not per batch.
             self._local.checked_at = started
             close_old_connections()
+        staging = begin_staging()
         try:
             with transaction.atomic(), _without_savepoints():
-                staging = begin_staging()
                 results = _call_all(batch)
                 if any(isinstance(r, _Failure) for r in results):
                     raise _BatchFailed
+                self._run_hooks()  # the journal stages its rows: one flush for all
                 staging.flush()
-                self._run_hooks()
                 if connection.needs_rollback:  # an error was caught and swallowed
                     raise _BatchFailed
         except _BatchFailed:
+            staging.discard()
             results = self._run_one_by_one(batch)
         except Exception:  # the writes or the commit itself failed
             logger.exception("Group commit failed; retrying one by one")
+            staging.discard()
             close_old_connections()  # a broken connection is replaced now
             results = self._run_one_by_one(batch)
         finally:

@@ -7,11 +7,12 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import IntegrityError, connection, connections, transaction
 
-from apps.ocpp import db
+from apps.ocpp import db, journal
 from apps.ocpp.db import GroupCommitExecutor
+from apps.ocpp.models import MessageLog
 from apps.organizations.models import Organization
-from csms.bulk import batch_cache
-from tests.factories import OrganizationFactory
+from csms.bulk import batch_cache, stage_rows
+from tests.factories import ChargePointFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -257,3 +258,30 @@ async def test_connects_in_one_batch_share_one_locked_read_of_their_stations(
     # and each connect wrote its row with one statement; the read was the batch's
     assert [len(q) for q in queries] == [1, 1, 1]
     assert all(q[0].startswith("UPDATE") for q in queries)
+
+
+@pytest.mark.usefixtures("thread_connections")
+async def test_journal_rows_survive_a_batch_whose_writes_fail(executor):
+    # given: the journal with the batch; two stations' frames buffered, one of
+    # whose items stages a row the database refuses at the batch's flush
+    executor.add_before_commit(journal.flush_pending)
+    station = await sync_to_async(ChargePointFactory)()
+    journal.record(station.pk, "in", '[2,"1","Heartbeat",{}]')
+    journal.record(station.pk, "in", '[2,"2","Heartbeat",{}]')
+
+    def refused(key):
+        stage_rows(MessageLog, journal.FIELDS, [(None, "in", "x", 2, "", "", None)])
+        return key
+
+    # when
+    results = await submit_together(
+        executor, (False, lambda key: key, "fine"), (False, refused, "refused")
+    )
+
+    # then: the batch was rerun item by item; every buffered frame is written
+    assert results[0] == "fine"
+    assert isinstance(results[1], IntegrityError)
+    frames = await sync_to_async(
+        lambda: sorted(MessageLog.objects.values_list("frame", flat=True))
+    )()
+    assert frames == ['[2,"1","Heartbeat",{}]', '[2,"2","Heartbeat",{}]']
