@@ -364,3 +364,48 @@ def batch_cached(key, load: Callable[[], Any]) -> Any:
     if key not in cache:
         cache[key] = load()
     return cache[key]
+
+
+def fetch_instances(
+    model: type[models.Model], fields: Sequence[str], sql_from: str, params: list
+) -> list[models.Model]:
+    """``SELECT fields FROM <sql_from>`` as instances of ``model``, the others deferred.
+
+    What ``Model.objects.raw`` gives, without its per-query set-up: it maps
+    the cursor's columns to fields and builds converters on every call, which
+    was a fifth of the server's CPU when batches were small. ``sql_from``
+    follows ``FROM`` (table, conditions, locks); values are converted as the
+    ORM converts them (SQLite's datetimes, JSON).
+    """
+    names, columns, converters = _selection(model, tuple(fields), connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {sql_from}", params)  # noqa: S608
+        rows = cursor.fetchall()
+    alias = connection.alias
+    instances = []
+    for row in rows:
+        if converters:
+            row = list(row)
+            for index, convert, field in converters:
+                row[index] = convert(row[index], field, connection)
+        instances.append(model.from_db(alias, names, row))
+    return instances
+
+
+@functools.cache
+def _selection(model: type[models.Model], fields: tuple[str, ...], vendor: str):
+    """The fields in the model's order (``from_db`` fills the deferred ones by
+    position), their column list, and the ORM's converters by position."""
+    wanted = {model._meta.get_field(name).attname for name in fields}
+    chosen = [f for f in model._meta.concrete_fields if f.attname in wanted]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(f"{table}.{quote(f.column)}" for f in chosen)
+    converters = []
+    for index, field in enumerate(chosen):
+        column = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(column) + field.get_db_converters(
+            connection
+        )
+        converters += [(index, convert, column) for convert in found]
+    return [f.attname for f in chosen], columns, converters

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.transactions.models import MeterValue, Transaction
 from apps.transactions.services.meter_values import ROW_FIELDS, Reading, _row
-from csms.bulk import insert_rows, update_rows
+from csms.bulk import fetch_instances, insert_rows, update_rows
 from tests.transactions.factories import TransactionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -205,3 +205,39 @@ def test_one_statement_for_many_rows():
     inserts = [q for q in queries.captured_queries if "INSERT" in q["sql"]]
     assert len(inserts) == 1  # SQLite: one executemany
     assert MeterValue.objects.filter(transaction=tx).count() == 60
+
+
+def test_fetched_instances_are_what_the_orm_loads():
+    # given: a session with a JSON field and datetimes
+    tx = TransactionFactory(stop_authorization={"idTag": "ABC", "n": [1, 2]})
+    table = Transaction._meta.db_table
+
+    # when: some fields fetched (named out of the model's order)
+    (hot,) = fetch_instances(
+        Transaction,
+        ("started_at", "id", "charge_point_id"),
+        f"{table} WHERE id = %s",
+        [tx.pk],
+    )
+    (whole,) = fetch_instances(
+        Transaction,
+        [f.attname for f in Transaction._meta.concrete_fields],
+        f"{table} WHERE id = %s",
+        [tx.pk],
+    )
+
+    # then: the values as the ORM gives them; the rest deferred, loaded on use
+    loaded = Transaction.objects.get(pk=tx.pk)
+    assert (hot.pk, hot.charge_point_id, hot.started_at) == (
+        loaded.pk,
+        loaded.charge_point_id,
+        loaded.started_at,
+    )
+    assert hot.get_deferred_fields() >= {"stop_authorization", "status"}
+    assert hot.stop_authorization == {"idTag": "ABC", "n": [1, 2]}
+    assert not whole.get_deferred_fields()
+    assert {
+        f.attname: getattr(whole, f.attname) for f in Transaction._meta.concrete_fields
+    } == {
+        f.attname: getattr(loaded, f.attname) for f in Transaction._meta.concrete_fields
+    }

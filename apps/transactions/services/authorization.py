@@ -16,7 +16,7 @@ from django.utils.dateparse import parse_datetime
 from apps.organizations.models import Organization
 from apps.organizations.services import organization_read
 from apps.transactions.models import IdTag
-from csms.bulk import batch_cache, batch_cached, key_chunks
+from csms.bulk import batch_cache, batch_cached, fetch_instances, key_chunks
 
 Status = IdTag.Status
 # The group token's type when the group is not itself a registered token.
@@ -63,6 +63,9 @@ def preload_key(organization_id: int, id_tag: str | None) -> tuple | None:
     return (KIND, (organization_id, id_tag)) if id_tag else None
 
 
+_ALL_FIELDS = tuple(f.attname for f in IdTag._meta.concrete_fields)
+
+
 def preload_id_tags(keys: list[tuple[int, str]]) -> None:
     """Load the tokens a batch's messages name, with one query (group commit).
 
@@ -75,8 +78,10 @@ def preload_id_tags(keys: list[tuple[int, str]]) -> None:
     for condition, params in key_chunks(
         (quote("organization_id"), quote("id_tag")), ("bigint", "varchar"), wanted
     ):
-        sql = f"SELECT * FROM {quote(IdTag._meta.db_table)} WHERE {condition}"  # noqa: S608
-        for tag in IdTag.objects.raw(sql, params):
+        table = quote(IdTag._meta.db_table)
+        for tag in fetch_instances(
+            IdTag, _ALL_FIELDS, f"{table} WHERE {condition}", params
+        ):
             found[(tag.organization_id, tag.id_tag)] = tag
     cache = batch_cache()
     for organization_id, id_tag in wanted:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import connection
 
 from apps.transactions.models import Transaction
-from csms.bulk import batch_cache, batch_cached, key_chunks
+from csms.bulk import batch_cache, batch_cached, fetch_instances, key_chunks
 
 KIND = "transaction"  # the hot fields (meter values, routine events)
 KIND_WHOLE = "transaction-whole"  # every field (starts, stops, other events)
@@ -108,20 +108,16 @@ def _preload(keys: list[tuple[str, str]], kind: str, fields: tuple[str, ...]) ->
     wanted = sorted(set(keys))
     quote = connection.ops.quote_name
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    columns = ", ".join(
-        quote(Transaction._meta.get_field(name).column) for name in fields
-    )
     found = {}
     for condition, params in key_chunks(
         (quote("charge_point_id"), quote("transaction_id")),
         ("varchar", "varchar"),
         wanted,
     ):
-        sql = (
-            f"SELECT {columns} FROM {quote(Transaction._meta.db_table)} "  # noqa: S608
-            f"WHERE {condition}{lock}"
-        )
-        for tx in Transaction.objects.raw(sql, params):
+        table = quote(Transaction._meta.db_table)
+        for tx in fetch_instances(
+            Transaction, fields, f"{table} WHERE {condition}{lock}", params
+        ):
             found[(tx.charge_point_id, tx.transaction_id)] = tx
     cache = batch_cache()
     for station, tx_id in wanted:
