@@ -97,18 +97,23 @@ def _execute(statements: list[Statement]) -> None:
 def _insert_statement(
     model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple], ignore
 ) -> Statement:
-    meta = model._meta
-    model_fields = [meta.get_field(name) for name in fields]
-    table = connection.ops.quote_name(meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
+    return _insert_sql(model, tuple(fields), ignore), [_json_document(rows)]
+
+
+@functools.cache
+def _insert_sql(model: type[models.Model], fields: tuple[str, ...], ignore) -> str:
+    model_fields = [model._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in model_fields)
     conflict = " ON CONFLICT DO NOTHING" if ignore else ""
-    source, document = _json_source(model_fields, rows)
-    sql = f"INSERT INTO {table} ({columns}) SELECT * FROM {source}{conflict}"  # noqa: S608
-    return sql, [document]
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT * FROM ({_json_select(tuple(model_fields))}) AS s{conflict}"
+    )
 
 
-def _json_source(model_fields, rows) -> tuple[str, str]:
-    """A subquery ``s`` over ``rows``, which travel as one JSON document (PostgreSQL).
+def _json_document(rows: Sequence[tuple]) -> str:
+    """The rows as one JSON document, for a statement of ``_json_select`` (PostgreSQL).
 
     One statement and one round trip, where a COPY into a scratch table and a
     statement reading it took three: each round trip of a group-commit worker
@@ -117,8 +122,7 @@ def _json_source(model_fields, rows) -> tuple[str, str]:
     as COPY does (too long a text fails the statement, a number is rounded to
     the column's scale).
     """
-    document = orjson.dumps(rows, default=_json_default).decode()
-    return f"({_json_select(tuple(model_fields))}) AS s", document
+    return orjson.dumps(rows, default=_json_default).decode()
 
 
 @functools.cache
@@ -208,6 +212,11 @@ def update_rows(
 def _update_statement(
     model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]
 ) -> Statement:
+    return _update_sql(model, tuple(fields)), [_json_document(rows)]
+
+
+@functools.cache
+def _update_sql(model: type[models.Model], fields: tuple[str, ...]) -> str:
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
@@ -216,16 +225,14 @@ def _update_statement(
         f"{quote(f.column)} = s.{quote(f.column)}" for f in model_fields
     )
     key = quote(pk.column)
-    source, document = _json_source([*model_fields, pk], rows)
     # PostgreSQL cannot see how many rows the document holds: it guesses a
     # hundred and may join them by hash against a scan of the whole table.
     # The ANY over the keys makes it fetch the rows by primary key.
-    sql = (
-        f"WITH s AS MATERIALIZED (SELECT * FROM {source}) "  # noqa: S608
+    return (
+        f"WITH s AS MATERIALIZED ({_json_select((*model_fields, pk))}) "  # noqa: S608
         f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM s "
         f"WHERE t.{key} = s.{key} AND t.{key} = ANY(ARRAY(SELECT {key} FROM s))"
     )
-    return sql, [document]
 
 
 class Staging:
