@@ -80,6 +80,7 @@ class GroupCommitExecutor:
         self._threads: list[threading.Thread] = []
         self._size = threads  # None: as configured (resolved at first use)
         self._lock = threading.Lock()
+        self._take_lock = threading.Lock()
         self._before_commit: list[Callable[[], None]] = []
         self._after_commit: list[Callable[[], None]] = []
         self._local = threading.local()  # per worker: its last connection check
@@ -148,26 +149,41 @@ class GroupCommitExecutor:
 
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is _STOP:
-                self._run_batch([])
+            batch, stop = self._take()
+            if batch or stop:
+                self._run_batch(batch)
+            if stop:
                 connection.close()
                 return
+
+    def _take(self) -> tuple[list[_Item], bool]:
+        """The next batch, and whether to stop after it.
+
+        One worker takes at a time, so a batch that waits to gather more
+        messages is not raced by another worker taking them one by one.
+        """
+        with self._take_lock:
+            first = self._queue.get()
+            if first is _STOP:
+                return [], True
             batch = [first]
-            stop = False
+            gather_s, gather_batch = _gathering()
+            deadline = time.monotonic() + gather_s
             while len(batch) < MAX_BATCH:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
-                    break
+                    wait = deadline - time.monotonic()
+                    if len(batch) >= gather_batch or wait <= 0:
+                        break
+                    try:
+                        item = self._queue.get(timeout=wait)
+                    except queue.Empty:
+                        break
                 if item is _STOP:
-                    stop = True
-                    break
+                    return batch, True
                 batch.append(item)
-            self._run_batch(batch)
-            if stop:
-                connection.close()
-                return
+            return batch, False
 
     def _run_batch(self, batch: list[_Item]) -> None:
         started = time.perf_counter()
@@ -197,8 +213,12 @@ class GroupCommitExecutor:
             end_staging()
         GROUP_COMMIT_SECONDS.observe(time.perf_counter() - started)
         GROUP_COMMIT_ITEMS.observe(len(batch))
+        # One wake-up of each loop per batch, not one per message.
+        answers: dict[asyncio.AbstractEventLoop, list] = {}
         for item, result in zip(batch, results, strict=True):
-            item.loop.call_soon_threadsafe(_resolve, item.future, result)
+            answers.setdefault(item.loop, []).append((item.future, result))
+        for loop, resolutions in answers.items():
+            loop.call_soon_threadsafe(_resolve_all, resolutions)
         for hook in self._after_commit:
             try:
                 hook()
@@ -308,17 +328,26 @@ def _call(item: _Item) -> Any:
         return _Failure(exc)
 
 
-def _resolve(future: asyncio.Future, result: Any) -> None:
-    if future.done():
-        return
-    if isinstance(result, _Failure):
-        future.set_exception(result.exc)
-    else:
-        future.set_result(result)
+def _resolve_all(resolutions: list[tuple[asyncio.Future, Any]]) -> None:
+    for future, result in resolutions:
+        if future.done():
+            continue
+        if isinstance(result, _Failure):
+            future.set_exception(result.exc)
+        else:
+            future.set_result(result)
 
 
 def _noop() -> None:
     return None
+
+
+def _gathering() -> tuple[float, int]:
+    """How long a small batch waits for more messages (s), and how many are enough."""
+    return (
+        settings.OCPP_GROUP_COMMIT_GATHER_MS / 1000,
+        settings.OCPP_GROUP_COMMIT_GATHER_BATCH,
+    )
 
 
 def _configured_threads() -> int:

@@ -285,3 +285,33 @@ async def test_journal_rows_survive_a_batch_whose_writes_fail(executor):
         lambda: sorted(MessageLog.objects.values_list("frame", flat=True))
     )()
     assert frames == ['[2,"1","Heartbeat",{}]', '[2,"2","Heartbeat",{}]']
+
+
+async def test_a_small_batch_waits_to_gather_messages_arriving_meanwhile(settings):
+    # given: batches gather for up to 300 ms until they hold three messages
+    settings.OCPP_GROUP_COMMIT_GATHER_MS = 300
+    settings.OCPP_GROUP_COMMIT_GATHER_BATCH = 3
+    executor = GroupCommitExecutor(threads=1)
+
+    def batch_id(_):
+        return batch_cache()  # one per batch (kept alive by the result)
+
+    try:
+        # when: three messages 30 ms apart, then a fourth much later
+        first = executor.submit(batch_id, 1)
+        await asyncio.sleep(0.03)
+        second = executor.submit(batch_id, 2)
+        await asyncio.sleep(0.03)
+        third = executor.submit(batch_id, 3)
+        together = await asyncio.gather(first, second, third)
+        started = asyncio.get_running_loop().time()
+        alone = await executor.submit(batch_id, 4)
+        waited = asyncio.get_running_loop().time() - started
+    finally:
+        executor.shutdown()
+        await sync_to_async(connections.close_all)()
+
+    # then: the three shared one batch; the lone one waited out the window
+    assert together[0] is together[1] is together[2]
+    assert alone is not together[0]
+    assert 0.25 < waited < 2
