@@ -10,6 +10,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.signals import got_request_exception
 from django.http import Http404
+from psycopg_pool import PoolTimeout
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -53,6 +54,8 @@ def exception_handler(exc, context):
     """Every API error in the shape of API.md: {"error": {code, message, details}}."""
     if isinstance(exc, ApplicationError):
         return error_response(exc.status, exc.code, exc.message, exc.details)
+    if _pool_exhausted(exc):
+        return _busy(context)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -82,6 +85,30 @@ def exception_handler(exc, context):
             "retry_after_s": math.ceil(wait) if wait is not None else None
         }
     return response
+
+
+def _pool_exhausted(exc: BaseException) -> bool:
+    """No database connection came free in time (Django wraps the pool's error)."""
+    return isinstance(exc, PoolTimeout) or isinstance(exc.__cause__, PoolTimeout)
+
+
+def _busy(context) -> Response:
+    """Overload, not a fault: the caller may retry shortly (503, Retry-After)."""
+    logger.warning(
+        "No database connection free for %s: answered 503",
+        context.get("view").__class__.__name__,
+    )
+    response = error_response(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "service_busy",
+        "The server is busy; retry shortly.",
+        {"retry_after_s": BUSY_RETRY_AFTER_S},
+    )
+    response["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+    return response
+
+
+BUSY_RETRY_AFTER_S = 1
 
 
 def _server_error(exc: Exception, context) -> Response:

@@ -60,6 +60,20 @@ def test_application_error_becomes_the_api_error_shape(client):
     assert HEX_ID.match(response["X-Request-ID"])
 
 
+def test_no_free_database_connection_is_a_503_to_retry_not_a_500(client):
+    client.raise_request_exception = False
+
+    response = client.get("/test-api/busy/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert response.json()["error"] == {
+        "code": "service_busy",
+        "message": "The server is busy; retry shortly.",
+        "details": {"retry_after_s": 1},
+    }
+
+
 def test_unexpected_api_error_is_a_500_in_the_error_shape(client):
     # given
     client.raise_request_exception = False

@@ -2,7 +2,9 @@
 
 import logging
 
+from django.db import OperationalError
 from django.urls import path
+from psycopg_pool import PoolTimeout
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,6 +46,18 @@ class BrokenView(APIView):
         raise RuntimeError("bug")
 
 
+class BusyView(APIView):
+    """No pooled database connection came free: raised as Django wraps it."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        try:
+            raise PoolTimeout("couldn't get a connection after 10.00 sec")
+        except PoolTimeout as exc:
+            raise OperationalError(str(exc)) from exc
+
+
 class LoggingView(APIView):
     permission_classes = [AllowAny]
 
@@ -58,5 +72,6 @@ urlpatterns = [
     path("test-api/conflict/", ConflictView.as_view()),
     path("test-api/broken/", BrokenView.as_view()),
     path("test-api/log/", LoggingView.as_view()),
+    path("test-api/busy/", BusyView.as_view()),
     *project_urlpatterns,
 ]
