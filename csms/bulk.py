@@ -374,9 +374,13 @@ def batch_cached(key, load: Callable[[], Any]) -> Any:
 
 
 def fetch_instances(
-    model: type[models.Model], fields: Sequence[str], sql_from: str, params: list
+    model: type[models.Model],
+    fields: Sequence[str] | None,
+    sql_from: str,
+    params: list,
 ) -> list[models.Model]:
-    """``SELECT fields FROM <sql_from>`` as instances of ``model``, the others deferred.
+    """``SELECT fields FROM <sql_from>`` as instances of ``model``, the others
+    deferred (``fields`` None: every field).
 
     What ``Model.objects.raw`` gives, without its per-query set-up: it maps
     the cursor's columns to fields and builds converters on every call, which
@@ -384,7 +388,8 @@ def fetch_instances(
     follows ``FROM`` (table, conditions, locks); values are converted as the
     ORM converts them (SQLite's datetimes, JSON).
     """
-    names, columns, converters = _selection(model, tuple(fields), connection.vendor)
+    wanted = None if fields is None else tuple(fields)
+    names, columns, converters = _selection(model, wanted, connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {sql_from}", params)  # noqa: S608
         rows = cursor.fetchall()
@@ -393,18 +398,21 @@ def fetch_instances(
     for row in rows:
         if converters:
             row = list(row)
-            for index, convert, field in converters:
-                row[index] = convert(row[index], field, connection)
+            for index, convert, column in converters:
+                row[index] = convert(row[index], column, connection)
         instances.append(model.from_db(alias, names, row))
     return instances
 
 
 @functools.cache
-def _selection(model: type[models.Model], fields: tuple[str, ...], vendor: str):
+def _selection(model: type[models.Model], fields: tuple[str, ...] | None, vendor: str):
     """The fields in the model's order (``from_db`` fills the deferred ones by
-    position), their column list, and the ORM's converters by position."""
-    wanted = {model._meta.get_field(name).attname for name in fields}
-    chosen = [f for f in model._meta.concrete_fields if f.attname in wanted]
+    position), their column list, and the ORM's converters by position (they
+    differ by database ``vendor``)."""
+    chosen = list(model._meta.concrete_fields)
+    if fields is not None:
+        wanted = {model._meta.get_field(name).attname for name in fields}
+        chosen = [f for f in chosen if f.attname in wanted]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(f"{table}.{quote(f.column)}" for f in chosen)

@@ -13,6 +13,8 @@ import json
 import logging
 import uuid
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -129,10 +131,4 @@ async def _send_in_order(queue: asyncio.Queue) -> None:
 
 
 def _runs_of_one_organization(events: list[dict]) -> list[list[dict]]:
-    runs: list[list[dict]] = []
-    for event in events:
-        if runs and runs[-1][0]["organization"] == event["organization"]:
-            runs[-1].append(event)
-        else:
-            runs.append([event])
-    return runs
+    return [list(run) for _, run in groupby(events, key=itemgetter("organization"))]

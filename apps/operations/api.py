@@ -87,6 +87,9 @@ def exception_handler(exc, context):
     return response
 
 
+BUSY_RETRY_AFTER_S = 1
+
+
 def _pool_exhausted(exc: BaseException) -> bool:
     """No database connection came free in time (Django wraps the pool's error)."""
     return isinstance(exc, PoolTimeout) or isinstance(exc.__cause__, PoolTimeout)
@@ -106,9 +109,6 @@ def _busy(context) -> Response:
     )
     response["Retry-After"] = str(BUSY_RETRY_AFTER_S)
     return response
-
-
-BUSY_RETRY_AFTER_S = 1
 
 
 def _server_error(exc: Exception, context) -> Response:

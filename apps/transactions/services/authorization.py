@@ -63,9 +63,6 @@ def preload_key(organization_id: int, id_tag: str | None) -> tuple | None:
     return (KIND, (organization_id, id_tag)) if id_tag else None
 
 
-_ALL_FIELDS = tuple(f.attname for f in IdTag._meta.concrete_fields)
-
-
 def preload_id_tags(keys: list[tuple[int, str]]) -> None:
     """Load the tokens a batch's messages name, with one query (group commit).
 
@@ -79,9 +76,7 @@ def preload_id_tags(keys: list[tuple[int, str]]) -> None:
         (quote("organization_id"), quote("id_tag")), ("bigint", "varchar"), wanted
     ):
         table = quote(IdTag._meta.db_table)
-        for tag in fetch_instances(
-            IdTag, _ALL_FIELDS, f"{table} WHERE {condition}", params
-        ):
+        for tag in fetch_instances(IdTag, None, f"{table} WHERE {condition}", params):
             found[(tag.organization_id, tag.id_tag)] = tag
     cache = batch_cache()
     for organization_id, id_tag in wanted:

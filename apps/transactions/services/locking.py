@@ -92,10 +92,9 @@ def preload_transactions(keys: list[tuple[str, str]]) -> None:
 
 def preload_whole_transactions(keys: list[tuple[str, str]]) -> None:
     """``preload_transactions`` with every field, for ``whole`` look-ups."""
-    _preload(keys, KIND_WHOLE, _ALL_FIELDS)
+    _preload(keys, KIND_WHOLE, None)
 
 
-_ALL_FIELDS = tuple(f.attname for f in Transaction._meta.concrete_fields)
 # The whole row as a service writes it back (``stage_update``).
 SAVED_FIELDS = tuple(
     f.attname
@@ -104,7 +103,9 @@ SAVED_FIELDS = tuple(
 )
 
 
-def _preload(keys: list[tuple[str, str]], kind: str, fields: tuple[str, ...]) -> None:
+def _preload(
+    keys: list[tuple[str, str]], kind: str, fields: tuple[str, ...] | None
+) -> None:
     wanted = sorted(set(keys))
     quote = connection.ops.quote_name
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
