@@ -5,15 +5,20 @@ full and leaves exactly what the server acknowledged in the database: the
 integrity check the benchmark's numbers rest on.
 """
 
+import asyncio
 import importlib.util
 import json
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import ocpp
 import pytest
+
+from tests.e2e.server import free_port
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -112,3 +117,115 @@ def test_a_short_run_is_answered_in_full_and_stored_exactly(live, seed, tmp_path
     verdict = _bench_module("run").integrity(summary, before, after)
     assert verdict["passed"] is True, verdict["checks"]
     assert all(c["result"] == "exact" for c in verdict["checks"].values()), verdict
+
+
+async def test_the_generators_http_client_reads_sized_and_chunked_answers(tmp_path):
+    # given: a server answering the first request with a sized body and the
+    # second, on the same connection, with a chunked one
+    loadgen = _bench_module("loadgen")
+    connections = []
+
+    async def answer(reader, writer):
+        connections.append(writer)
+        for body in (b'{"status":"Accepted"}', None):
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            if body is not None:
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+                )
+                writer.write(body)
+            else:
+                writer.write(
+                    b"HTTP/1.1 409 Conflict\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b'5\r\n{"a":\r\n3\r\n 1}\r\n0\r\n\r\n'
+                )
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = loadgen.HttpPool(timeout=5)
+    url = f"http://127.0.0.1:{port}/api/v1/x/"
+
+    # when
+    async with server:
+        first = await client.post(url, {"action": "ClearCache"}, {"X-A": "1"})
+        second = await client.post(url, {}, {})
+        client.close()
+
+    # then: both read whole, over one kept-alive connection
+    assert (first.status_code, first.json()) == (200, {"status": "Accepted"})
+    assert (second.status_code, second.json()) == (409, {"a": 1})
+    assert len(connections) == 1
+
+
+def test_commands_through_the_calibration_server_reach_the_station_and_back(
+    tmp_path,
+):
+    # given: echo_csms, which passes a command's CALL to the station
+    port = free_port()
+    api_port = free_port()
+    echo = subprocess.Popen(
+        [
+            sys.executable,
+            str(BENCH / "echo_csms.py"),
+            "--port",
+            str(port),
+            "--api-port",
+            str(api_port),
+        ]
+    )
+    try:
+        _wait_for_port(api_port)
+        out = tmp_path / "commands.json"
+
+        # when: the generator runs its commands scenario against it
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(BENCH / "loadgen.py"),
+                "--scenario",
+                "commands",
+                "--url",
+                f"ws://127.0.0.1:{port}/ocpp",
+                "--api-url",
+                f"http://127.0.0.1:{api_port}",
+                "--stations",
+                "10",
+                "--warm",
+                "0",
+                "--rate",
+                "20",
+                "--warmup",
+                "0.5",
+                "--duration",
+                "2",
+                "--command-rate",
+                "10",
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        echo.terminate()
+        echo.wait(10)
+
+    # then: every command answered by a station, through the API's round trip
+    assert done.returncode == 0, done.stderr[-2000:]
+    commands = json.loads(out.read_text())["commands"]
+    assert commands["sent"] == commands["ok"] > 0, commands
+    assert commands["station_status"] == {"Accepted": commands["ok"]}
+
+
+def _wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
