@@ -499,6 +499,9 @@ def summarize_collapsed(text: str, top: int = 25, per_thread: bool = False) -> s
 
 
 def scenario_specs(a) -> dict[str, dict]:
+    # --scaleout-per-process: each of k2's processes carries what k1's one does
+    # (twice the stations, the rate and the commands in all).
+    k2_share = 2 if a.scaleout_per_process else 1
     return {
         "smoke": dict(scenario="steady", stations=100, rate=200, duration=20, warmup=3),
         # Highest rate with p99 < 100 ms and no errors, on --stations stations.
@@ -565,11 +568,11 @@ def scenario_specs(a) -> dict[str, dict]:
         ),
         "scaleout-k2": dict(
             scenario="commands" if a.scaleout_command_rate > 0 else "steady",
-            stations=a.scaleout_stations or a.stations,
-            rate=a.scaleout_rate,
+            stations=(a.scaleout_stations or a.stations) * k2_share,
+            rate=a.scaleout_rate * k2_share,
             duration=a.duration,
             warmup=a.warmup,
-            command_rate=a.scaleout_command_rate,
+            command_rate=a.scaleout_command_rate * k2_share,
             processes=2,
         ),
     }
@@ -660,6 +663,13 @@ def db_work(summary: dict, a: dict, b: dict) -> dict:
     }
 
 
+def server_cores(spec: str, k: int) -> list[str]:
+    """Each process's ``taskset`` cores: ``0`` or ``0-1`` for all of them,
+    ``0/1`` for process i on the i-th entry (round robin)."""
+    entries = spec.split("/")
+    return [entries[i % len(entries)] for i in range(k)]
+
+
 def run_scenario(env: Env, name: str, spec: dict, results: Path, a) -> dict:
     k = spec.get("processes", 1)
     ports = [a.port + i for i in range(k)]
@@ -667,8 +677,8 @@ def run_scenario(env: Env, name: str, spec: dict, results: Path, a) -> dict:
         results / f"memprofile-{name}.txt" if name in a.memprofile_scenarios else None
     )
     servers = [
-        Server(env, p, results / f"server-{name}-{p}.log", a.server_core, memprofile)
-        for p in ports
+        Server(env, p, results / f"server-{name}-{p}.log", core, memprofile)
+        for p, core in zip(ports, server_cores(a.server_core, k), strict=True)
     ]
     env.flush_redis()
     if not a.keep_online_state:
@@ -868,7 +878,7 @@ def table(rows: list[dict]) -> str:
     return "\n".join([line, sep, *body])
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -913,6 +923,12 @@ def main() -> int:
     p.add_argument("--commands-steady-rate", type=float, default=1000)
     p.add_argument("--scaleout-rate", type=float, default=600)
     p.add_argument(
+        "--scaleout-per-process",
+        action="store_true",
+        help="scaleout-k2 with twice the stations, rate and commands: the same "
+        "load per process as scaleout-k1 (without: the same load in all)",
+    )
+    p.add_argument(
         "--scaleout-command-rate",
         type=float,
         default=20,
@@ -936,7 +952,12 @@ def main() -> int:
         default=[],
         help="extra KEY=VALUE for the server (e.g. CSMS_LOG_LEVEL=WARNING)",
     )
-    p.add_argument("--server-core", default="0")
+    p.add_argument(
+        "--server-core",
+        default="0",
+        help="taskset cores of the server processes: 0, 0-1 (all of them), "
+        "0/1 (process i on the i-th)",
+    )
     p.add_argument("--client-core", default="1")
     p.add_argument("--port", type=int, default=8100)
     p.add_argument("--db", default="csms_bench")
@@ -998,7 +1019,11 @@ def main() -> int:
         action="store_true",
         help="only rebuild summary.md/summary.json from results/*.json",
     )
-    a = p.parse_args()
+    return p.parse_args(argv)
+
+
+def main() -> int:
+    a = parse_args()
     if a.report_only:
         return report_only(Path(a.results))
     global ROOT
@@ -1137,6 +1162,8 @@ def scaleout_comparison(summaries: dict) -> dict | None:
     c1 = k1["server"]["server"].get("cpu_ms_per_msg")
     c2 = k2["server"]["server"].get("cpu_ms_per_msg")
     return {
+        "msg_per_s_1_process": k1["config"].get("rate"),
+        "msg_per_s_2_processes": k2["config"].get("rate"),
         "cpu_ms_per_msg_1_process": c1,
         "cpu_ms_per_msg_2_processes": c2,
         "ratio": round(c2 / c1, 3) if c1 and c2 else None,

@@ -229,3 +229,25 @@ def _wait_for_port(port: int) -> None:
                 return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on {port}")
+
+
+def test_the_runner_pins_each_server_process_as_told():
+    cores = _bench_module("run").server_cores
+
+    assert cores("0", 2) == ["0", "0"]  # both on core 0
+    assert cores("0-1", 2) == ["0-1", "0-1"]  # both over both cores
+    assert cores("0/1", 2) == ["0", "1"]  # one core each
+    assert cores("0/1", 3) == ["0", "1", "0"]
+
+
+def test_per_process_scaleout_gives_the_second_run_twice_the_load():
+    run = _bench_module("run")
+    args = run.parse_args(["--scaleout-rate", "250", "--scaleout-stations", "1000"])
+    args.scaleout_per_process = True
+
+    specs = run.scenario_specs(args)
+
+    k1, k2 = specs["scaleout-k1"], specs["scaleout-k2"]
+    assert (k1["stations"], k1["rate"], k1["processes"]) == (1000, 250, 1)
+    assert (k2["stations"], k2["rate"], k2["processes"]) == (2000, 500, 2)
+    assert k2["command_rate"] == 2 * k1["command_rate"]
