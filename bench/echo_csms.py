@@ -30,6 +30,7 @@ import itertools
 import json
 import time
 import uuid
+from http import HTTPStatus
 
 from websockets.asyncio.server import serve
 
@@ -119,7 +120,8 @@ async def api(reader, writer) -> None:
             status, answer_body = await command(path, await reader.readexactly(length))
             data = json.dumps(answer_body).encode()
             writer.write(
-                f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+                f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+                "Content-Type: application/json\r\n"
                 f"Content-Length: {len(data)}\r\n\r\n".encode()
                 + data
             )

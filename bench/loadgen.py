@@ -1390,7 +1390,8 @@ class HttpPool:
         ).encode() + body
         reader, writer = self._idle_connection(key)
         if writer is None:
-            reader, writer = await asyncio.open_connection(*key)
+            tls = True if scheme == "https" else None  # the default TLS context
+            reader, writer = await asyncio.open_connection(*key, ssl=tls)
         try:
             writer.write(request)
             answer, keep = await self._read(reader)

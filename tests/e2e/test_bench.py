@@ -242,8 +242,15 @@ def test_the_runner_pins_each_server_process_as_told():
 
 def test_per_process_scaleout_gives_the_second_run_twice_the_load():
     run = _bench_module("run")
-    args = run.parse_args(["--scaleout-rate", "250", "--scaleout-stations", "1000"])
-    args.scaleout_per_process = True
+    args = run.parse_args(
+        [
+            "--scaleout-per-process",
+            "--scaleout-rate",
+            "250",
+            "--scaleout-stations",
+            "1000",
+        ]
+    )
 
     specs = run.scenario_specs(args)
 
