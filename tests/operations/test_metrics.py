@@ -76,3 +76,30 @@ def test_unknown_methods_and_paths_do_not_grow_the_label_set(client):
         )
         >= 1
     )
+
+
+def test_freezing_counts_what_it_froze_without_walking_the_frozen_heap(monkeypatch):
+    # given: nothing frozen yet; counting the frozen heap would stall the loop
+    gc.unfreeze()
+    monkeypatch.setattr(gctracker, "frozen_objects", 0)
+    count_frozen = gc.get_freeze_count
+
+    def walk():
+        raise AssertionError("walked every frozen object")
+
+    monkeypatch.setattr(gc, "get_freeze_count", walk)
+    try:
+        # when: the start-up freeze, then a periodic one after new objects
+        at_start = gctracker.freeze(full_collect=True)
+        new_objects = [[i] for i in range(5000)]
+        later = gctracker.freeze(full_collect=False)
+        frozen = count_frozen()
+    finally:
+        gc.unfreeze()
+
+    # then: each freeze counted what it moved (give or take what another
+    # thread allocated in between), and the gauge shows it
+    assert frozen - 5 <= later <= frozen
+    assert later - at_start >= len(new_objects)
+    gctracker.install()
+    assert REGISTRY.get_sample_value("csms_gc_frozen_objects") == later
