@@ -258,3 +258,20 @@ def test_per_process_scaleout_gives_the_second_run_twice_the_load():
     assert (k1["stations"], k1["rate"], k1["processes"]) == (1000, 250, 1)
     assert (k2["stations"], k2["rate"], k2["processes"]) == (2000, 500, 2)
     assert k2["command_rate"] == 2 * k1["command_rate"]
+
+
+async def test_the_wind_down_waits_for_the_windows_calls_in_flight():
+    # given: a generator with one call of the measured window still unanswered
+    loadgen = _bench_module("loadgen")
+    gen = loadgen.Generator(loadgen.parse_args(["--stations", "1"]))
+    gen.pending["window-call"] = (gen.stations[0], "MeterValues", 0.0, True, 0, "")
+
+    # when: the wind-down starts
+    winding = asyncio.ensure_future(gen.wind_down(5))
+    await asyncio.sleep(0.1)
+
+    # then: its burst waits until the window's call is answered
+    assert not gen.winding_down
+    del gen.pending["window-call"]
+    await asyncio.wait_for(winding, 2)
+    assert gen.winding_down
