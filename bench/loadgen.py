@@ -40,6 +40,7 @@ import resource
 import sys
 import time
 from collections import Counter
+from urllib.parse import urlsplit
 
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
@@ -1288,7 +1289,9 @@ class Generator:
         second).
         """
         deadline = perf() + timeout
-        while perf() < deadline and any(e[3] for e in self.pending.values()):
+        while perf() < deadline and any(
+            measured for _, _, _, measured, *_ in self.pending.values()
+        ):
             await asyncio.sleep(0.01)
         self.winding_down = True
         while perf() < deadline:
@@ -1378,20 +1381,20 @@ class HttpPool:
             return await asyncio.wait_for(self._post(url, json, headers), self.timeout)
 
     async def _post(self, url: str, body_obj: dict, headers: dict) -> HttpAnswer:
-        scheme, _, rest = url.partition("://")
-        hostport, _, path = rest.partition("/")
-        host, _, port = hostport.partition(":")
-        key = (host, int(port or (443 if scheme == "https" else 80)))
+        parts = urlsplit(url)
+        tls = parts.scheme == "https"
+        key = (parts.hostname, parts.port or (443 if tls else 80))
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         body = json.dumps(body_obj, separators=(",", ":")).encode()
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         request = (
-            f"POST /{path} HTTP/1.1\r\nHost: {hostport}\r\n{head}"
+            f"POST {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode() + body
         reader, writer = self._idle_connection(key)
         if writer is None:
-            tls = True if scheme == "https" else None  # the default TLS context
-            reader, writer = await asyncio.open_connection(*key, ssl=tls)
+            # ssl=True: the default TLS context
+            reader, writer = await asyncio.open_connection(*key, ssl=tls or None)
         try:
             writer.write(request)
             answer, keep = await self._read(reader)
