@@ -131,6 +131,13 @@ async def api(reader, writer) -> None:
         writer.close()
 
 
+def health(connection, request):
+    """GET /health/ answers 200, as the CSMS's does: the runner waits for it."""
+    if request.path == "/health/":
+        return connection.respond(HTTPStatus.OK, "ok\n")
+    return None
+
+
 def select_subprotocol(connection, offered):
     for p in ("ocpp2.0.1", "ocpp1.6"):
         if p in offered:
@@ -145,6 +152,7 @@ async def main(port: int, api_port: int) -> None:
         "127.0.0.1",
         port,
         select_subprotocol=select_subprotocol,
+        process_request=health,
         compression=None,
         ping_interval=None,
         backlog=4096,

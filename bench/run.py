@@ -267,21 +267,42 @@ class Env:
 # --------------------------------------------------------------------------- #
 
 
+# echo_csms.py's command endpoint is on its port + this (port + 1 is the
+# next process's WebSocket port).
+ECHO_API_OFFSET = 1000
+
+
 class Server:
     def __init__(
-        self, env: Env, port: int, log_path: Path, core: str, memprofile: Path | None
+        self,
+        env: Env,
+        port: int,
+        log_path: Path,
+        core: str,
+        memprofile: Path | None,
+        kind: str = "csms",
     ):
         self.env = env
         self.port = port
         self.log_path = log_path
         self.core = core
         self.memprofile = memprofile  # under tracemalloc, its report here
+        self.kind = kind  # "csms", or "echo": bench/echo_csms.py (the bare stack)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         a = self.env.args
         env = dict(self.env.base, CSMS_NODE_NAME=f"bench-{self.port}")
-        if self.memprofile is not None:
+        if self.kind == "echo":
+            cmd = [
+                PY,
+                str(BENCH / "echo_csms.py"),
+                "--port",
+                str(self.port),
+                "--api-port",
+                str(self.port + ECHO_API_OFFSET),
+            ]
+        elif self.memprofile is not None:
             env["BENCH_MEMPROFILE_OUT"] = str(self.memprofile)
             cmd = [PY, str(BENCH / "memserve.py"), "127.0.0.1", str(self.port)]
         elif a.server == "serve":
@@ -502,7 +523,7 @@ def scenario_specs(a) -> dict[str, dict]:
     # --scaleout-per-process: each of k2's processes carries what k1's one does
     # (twice the stations, the rate and the commands in all).
     k2_share = 2 if a.scaleout_per_process else 1
-    return {
+    specs = {
         "smoke": dict(scenario="steady", stations=100, rate=200, duration=20, warmup=3),
         # Highest rate with p99 < 100 ms and no errors, on --stations stations.
         "sweep": dict(
@@ -576,6 +597,18 @@ def scenario_specs(a) -> dict[str, dict]:
             processes=2,
         ),
     }
+    # The same loads on echo_csms.py, which answers and stores nothing: what
+    # the bare WebSocket stack's CPU per message does when the load is split
+    # (it falls with the load per process, whatever the server does).
+    for k in (1, 2):
+        base = specs[f"scaleout-k{k}"]
+        specs[f"scaleout-echo-k{k}"] = dict(
+            scenario="steady",
+            server="echo",
+            **{key: base[key] for key in ("stations", "rate", "duration", "warmup")},
+            processes=k,
+        )
+    return specs
 
 
 def integrity(summary: dict, before: dict, after: dict) -> dict:
@@ -676,12 +709,13 @@ def run_scenario(env: Env, name: str, spec: dict, results: Path, a) -> dict:
     memprofile = (
         results / f"memprofile-{name}.txt" if name in a.memprofile_scenarios else None
     )
+    kind = spec.get("server", "csms")
     servers = [
-        Server(env, p, results / f"server-{name}-{p}.log", core, memprofile)
+        Server(env, p, results / f"server-{name}-{p}.log", core, memprofile, kind)
         for p, core in zip(ports, server_cores(a.server_core, k), strict=True)
     ]
     env.flush_redis()
-    if not a.keep_online_state:
+    if not a.keep_online_state and kind == "csms":
         env.reset_online_state()
     log(
         f"=== {name}: {spec['stations']} stations, {spec['rate']} msg/s, "
@@ -793,7 +827,11 @@ def run_scenario(env: Env, name: str, spec: dict, results: Path, a) -> dict:
         )
     except SystemExit as exc:
         summary["database_work"] = {"error": str(exc)[:300]}
-    summary["integrity"] = integrity(summary, before, after)
+    if kind == "echo":
+        summary["database_work"] = {}
+        summary["integrity"] = {"passed": None, "note": "echo_csms stores nothing"}
+    else:
+        summary["integrity"] = integrity(summary, before, after)
     summary["bench"] = {
         "name": name,
         "processes": k,
@@ -887,7 +925,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--scenarios",
         default="smoke,steady,idle,held,storm,commands,scaleout",
         help="comma list of: smoke, steady, idle, held, storm, commands, "
-        "scaleout (= scaleout-k1 + scaleout-k2)",
+        "scaleout (= scaleout-k1 + scaleout-k2 + scaleout-echo-k1 + "
+        "scaleout-echo-k2: the same loads on echo_csms.py), scaleout-echo",
     )
     p.add_argument("--stations", "-n", type=int, default=2000, help="steady/commands")
     p.add_argument("--rate", "-r", type=float, default=1500, help="steady/held msg/s")
@@ -1022,6 +1061,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+SCENARIO_GROUPS = {
+    "scaleout": ["scaleout-k1", "scaleout-k2", "scaleout-echo-k1", "scaleout-echo-k2"],
+    "scaleout-echo": ["scaleout-echo-k1", "scaleout-echo-k2"],
+}
+
+
 def main() -> int:
     a = parse_args()
     if a.report_only:
@@ -1036,7 +1081,7 @@ def main() -> int:
     names = []
     for n in a.scenarios.split(","):
         n = n.strip()
-        names += ["scaleout-k1", "scaleout-k2"] if n == "scaleout" else [n]
+        names += SCENARIO_GROUPS.get(n, [n])
     specs = scenario_specs(a)
     unknown = [n for n in names if n not in specs]
     if unknown:
@@ -1117,6 +1162,8 @@ def report_only(results: Path) -> int:
         "commands",
         "scaleout-k1",
         "scaleout-k2",
+        "scaleout-echo-k1",
+        "scaleout-echo-k2",
     ]
     found = {}
     for path in sorted(results.glob("*.json")):
@@ -1159,17 +1206,35 @@ def scaleout_comparison(summaries: dict) -> dict | None:
     k1, k2 = summaries.get("scaleout-k1"), summaries.get("scaleout-k2")
     if not (k1 and k2):
         return None
-    c1 = k1["server"]["server"].get("cpu_ms_per_msg")
-    c2 = k2["server"]["server"].get("cpu_ms_per_msg")
-    return {
+    c1, c2 = _cpu_per_msg(k1), _cpu_per_msg(k2)
+    ratio = round(c2 / c1, 3) if c1 and c2 else None
+    comparison = {
         "msg_per_s_1_process": k1["config"].get("rate"),
         "msg_per_s_2_processes": k2["config"].get("rate"),
         "cpu_ms_per_msg_1_process": c1,
         "cpu_ms_per_msg_2_processes": c2,
-        "ratio": round(c2 / c1, 3) if c1 and c2 else None,
+        "ratio": ratio,
         "commands_p99_1": k1.get("commands", {}).get("latency_ms", {}).get("p99"),
         "commands_p99_2": k2.get("commands", {}).get("latency_ms", {}).get("p99"),
     }
+    e1, e2 = summaries.get("scaleout-echo-k1"), summaries.get("scaleout-echo-k2")
+    if e1 and e2:
+        c1, c2 = _cpu_per_msg(e1), _cpu_per_msg(e2)
+        echo_ratio = round(c2 / c1, 3) if c1 and c2 else None
+        comparison.update(
+            echo_cpu_ms_per_msg_1_process=c1,
+            echo_cpu_ms_per_msg_2_processes=c2,
+            echo_ratio=echo_ratio,
+            # What splitting costs the CSMS beyond what it costs the bare stack.
+            ratio_over_echo=round(ratio / echo_ratio, 3)
+            if ratio and echo_ratio
+            else None,
+        )
+    return comparison
+
+
+def _cpu_per_msg(summary: dict) -> float | None:
+    return summary["server"]["server"].get("cpu_ms_per_msg")
 
 
 if __name__ == "__main__":

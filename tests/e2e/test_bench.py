@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -275,3 +276,69 @@ async def test_the_wind_down_waits_for_the_windows_calls_in_flight():
     del gen.pending["window-call"]
     await asyncio.wait_for(winding, 2)
     assert gen.winding_down
+
+
+def test_scaleout_runs_the_same_loads_on_the_calibration_server_too():
+    run = _bench_module("run")
+    args = run.parse_args(["--scaleout-rate", "300", "--scaleout-stations", "1200"])
+
+    specs = run.scenario_specs(args)
+
+    for k in (1, 2):
+        csms, echo = specs[f"scaleout-k{k}"], specs[f"scaleout-echo-k{k}"]
+        assert echo["server"] == "echo"
+        assert echo["processes"] == csms["processes"] == k
+        assert (echo["stations"], echo["rate"]) == (csms["stations"], csms["rate"])
+        assert "command_rate" not in echo  # echo_csms cannot route across processes
+    assert run.SCENARIO_GROUPS["scaleout"] == [
+        "scaleout-k1",
+        "scaleout-k2",
+        "scaleout-echo-k1",
+        "scaleout-echo-k2",
+    ]
+
+
+def test_the_scaleout_comparison_sets_the_csms_ratio_against_the_bare_stacks():
+    run = _bench_module("run")
+
+    def summary(rate, cpu_ms_per_msg):
+        return {
+            "config": {"rate": rate},
+            "server": {"server": {"cpu_ms_per_msg": cpu_ms_per_msg}},
+        }
+
+    comparison = run.scaleout_comparison(
+        {
+            "scaleout-k1": summary(300, 1.0),
+            "scaleout-k2": summary(300, 1.3),
+            "scaleout-echo-k1": summary(300, 0.4),
+            "scaleout-echo-k2": summary(300, 0.5),
+        }
+    )
+
+    assert comparison["ratio"] == 1.3
+    assert comparison["echo_ratio"] == 1.25
+    assert comparison["ratio_over_echo"] == 1.04
+
+
+def test_the_calibration_server_answers_the_runners_health_check():
+    port = free_port()
+    echo = subprocess.Popen(
+        [
+            sys.executable,
+            str(BENCH / "echo_csms.py"),
+            "--port",
+            str(port),
+            "--api-port",
+            str(free_port()),
+        ]
+    )
+    try:
+        _wait_for_port(port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as r:
+            status = r.status
+    finally:
+        echo.terminate()
+        echo.wait(10)
+
+    assert status == 200
