@@ -167,16 +167,7 @@ def test_commands_through_the_calibration_server_reach_the_station_and_back(
     # given: echo_csms, which passes a command's CALL to the station
     port = free_port()
     api_port = free_port()
-    echo = subprocess.Popen(
-        [
-            sys.executable,
-            str(BENCH / "echo_csms.py"),
-            "--port",
-            str(port),
-            "--api-port",
-            str(api_port),
-        ]
-    )
+    echo = _start_echo(port, api_port)
     try:
         _wait_for_port(api_port)
         out = tmp_path / "commands.json"
@@ -220,6 +211,19 @@ def test_commands_through_the_calibration_server_reach_the_station_and_back(
     commands = json.loads(out.read_text())["commands"]
     assert commands["sent"] == commands["ok"] > 0, commands
     assert commands["station_status"] == {"Accepted": commands["ok"]}
+
+
+def _start_echo(port: int, api_port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(BENCH / "echo_csms.py"),
+            "--port",
+            str(port),
+            "--api-port",
+            str(api_port),
+        ]
+    )
 
 
 def _wait_for_port(port: int) -> None:
@@ -323,16 +327,7 @@ def test_the_scaleout_comparison_sets_the_csms_ratio_against_the_bare_stacks():
 
 def test_the_calibration_server_answers_the_runners_health_check():
     port = free_port()
-    echo = subprocess.Popen(
-        [
-            sys.executable,
-            str(BENCH / "echo_csms.py"),
-            "--port",
-            str(port),
-            "--api-port",
-            str(free_port()),
-        ]
-    )
+    echo = _start_echo(port, free_port())
     try:
         _wait_for_port(port)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as r:
